@@ -1,0 +1,57 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
+import { SessionsModule } from './auth/sessions/sessions.module';
+import { AllExceptionsFilter } from './common/http/all-exceptions.filter';
+import { ContentTypeGuard } from './common/http/content-type.guard';
+import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
+import { ApiThrottlerGuard } from './common/rate-limit/api-throttler.guard';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
+import { AppConfig } from './config/app-config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { httpLoggerOptions } from './logging/http-logger.options';
+import { UsersModule } from './users/users.module';
+
+@Module({})
+export class AppModule {
+  /** The whole application, for a configuration resolved at boot (main.ts, the CLI, tests). */
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigHolderModule.register(config),
+        LoggerModule.forRoot(httpLoggerOptions(config)),
+        DatabaseModule,
+        RateLimitModule,
+        HealthModule,
+        SessionsModule,
+        UsersModule,
+        AuthModule,
+      ],
+      providers: [
+        // Global guards run in this order: rate limit, authentication, body type.
+        { provide: APP_GUARD, useClass: ApiThrottlerGuard },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: ContentTypeGuard },
+        { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}
+
+/** Makes the resolved AppConfig injectable everywhere. */
+@Module({})
+class ConfigHolderModule {
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigHolderModule,
+      global: true,
+      providers: [{ provide: AppConfig, useValue: config }],
+      exports: [AppConfig],
+    };
+  }
+}

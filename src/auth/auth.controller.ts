@@ -1,0 +1,83 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Ip, Post, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AuthUser, CurrentUser } from '../common/auth/auth-user';
+import { Consumes, FORM_BODY, JSON_BODY } from '../common/decorators/consumes.decorator';
+import { Public } from '../common/decorators/public.decorator';
+import { ApiErrors } from '../common/swagger/api-errors.decorator';
+import { ApiEnvelope } from '../common/swagger/envelope.schemas';
+import { UserResponse } from '../users/user.response';
+import { UsersService } from '../users/users.service';
+import { AuthService } from './auth.service';
+import { AuthTokensResponse, ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto/auth.dto';
+
+@ApiTags('auth')
+@ApiErrors(400)
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Post('register')
+  @Public()
+  @ApiOperation({ summary: 'Create an account and sign in' })
+  @ApiEnvelope(AuthTokensResponse, HttpStatus.CREATED, 'Created; Location points at the user')
+  @ApiErrors(409)
+  async register(@Body() body: RegisterDto, @Res({ passthrough: true }) res: Response): Promise<AuthTokensResponse> {
+    const result = await this.auth.register(body);
+    res.location(`/api/v1/users/${result.user.id}`).setHeader('Cache-Control', 'no-store');
+    return result;
+  }
+
+  @Post('login')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @Consumes(JSON_BODY, FORM_BODY)
+  @ApiOperation({ summary: 'Sign in with email and password (JSON or form)' })
+  @ApiEnvelope(AuthTokensResponse)
+  @ApiErrors(401)
+  async login(
+    @Body() body: LoginDto,
+    @Ip() ip: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AuthTokensResponse> {
+    res.setHeader('Cache-Control', 'no-store');
+    return this.auth.login(body.email, body.password, ip);
+  }
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Exchange a refresh token for a new pair (the old one is spent)' })
+  @ApiEnvelope(AuthTokensResponse)
+  @ApiErrors(401)
+  async refresh(@Body() body: RefreshTokenDto, @Res({ passthrough: true }) res: Response): Promise<AuthTokensResponse> {
+    res.setHeader('Cache-Control', 'no-store');
+    return this.auth.refresh(body.refreshToken);
+  }
+
+  @Post('logout')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End the session the refresh token belongs to; its access tokens stop working' })
+  @ApiErrors(401)
+  logout(@Body() body: RefreshTokenDto): Promise<void> {
+    return this.auth.logout(body.refreshToken);
+  }
+
+  @Get('me')
+  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiEnvelope(UserResponse)
+  async me(@CurrentUser() caller: AuthUser): Promise<UserResponse> {
+    return UserResponse.from(await this.users.findActive(caller.id));
+  }
+
+  @Post('password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Change your password; every session of yours ends, this one included' })
+  changePassword(@CurrentUser() caller: AuthUser, @Body() body: ChangePasswordDto, @Ip() ip: string): Promise<void> {
+    return this.auth.changePassword(caller, body.currentPassword, body.newPassword, ip);
+  }
+}

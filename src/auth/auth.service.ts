@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuthUser } from '../common/auth/auth-user';
+import { ApiException } from '../common/http/api-exception';
+import { PasswordHasher } from '../users/password-hasher';
+import { User } from '../users/user.entity';
+import { UserResponse } from '../users/user.response';
+import { NewUser, UsersService } from '../users/users.service';
+import { AuthTokensResponse } from './dto/auth.dto';
+import { LoginRateLimiter } from './login-rate-limiter';
+import { AccessTokenService } from './sessions/access-token.service';
+import { SessionService } from './sessions/session.service';
+
+const BAD_CREDENTIALS = 'Invalid email or password';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionService,
+    private readonly accessTokens: AccessTokenService,
+    private readonly loginLimiter: LoginRateLimiter,
+  ) {}
+
+  /** Creates the account and its first session together. */
+  async register(input: Omit<NewUser, 'role'>): Promise<AuthTokensResponse> {
+    const { user, session } = await this.dataSource.transaction(async (manager) => {
+      const created = await this.users.create(input, manager);
+      return { user: created, session: await this.sessions.start(manager, created.id) };
+    });
+    return this.tokens(user, session.sessionId, session.refreshToken);
+  }
+
+  /** Unknown email and wrong password fail alike, in the same time. */
+  async login(email: string, password: string, ip: string): Promise<AuthTokensResponse> {
+    await this.loginLimiter.check(ip, email);
+    const user = await this.users.findForSignIn(email);
+    if (!(await this.hasher.verify(user?.passwordHash, password)) || !user) {
+      throw ApiException.unauthenticated(BAD_CREDENTIALS);
+    }
+    const session = await this.sessions.start(this.dataSource.manager, user.id);
+    return this.tokens(user, session.sessionId, session.refreshToken);
+  }
+
+  async refresh(refreshToken: string): Promise<AuthTokensResponse> {
+    const session = await this.sessions.rotate(refreshToken);
+    const user = await this.users.findActive(session.userId).catch(() => {
+      throw ApiException.unauthenticated('Invalid or expired refresh token');
+    });
+    return this.tokens(user, session.sessionId, session.refreshToken);
+  }
+
+  logout(refreshToken: string): Promise<void> {
+    return this.sessions.endSession(refreshToken);
+  }
+
+  /** A new password ends every session of the user, the caller's own included. */
+  async changePassword(caller: AuthUser, currentPassword: string, newPassword: string, ip: string): Promise<void> {
+    const user = await this.users.findActive(caller.id);
+    // Guessing the current password with a stolen access token is limited like signing in.
+    await this.loginLimiter.check(ip, user.email);
+    if (!(await this.hasher.verify(await this.users.passwordHashOf(user.id), currentPassword))) {
+      throw new ApiException(400, 'VALIDATION_FAILED', 'Request validation failed', [
+        { field: 'currentPassword', message: 'currentPassword is wrong' },
+      ]);
+    }
+    const passwordHash = await this.hasher.hash(newPassword);
+    const revocation = await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        'UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1',
+        [caller.id, passwordHash],
+      );
+      return this.sessions.revokeAllOfUser(manager, caller.id, 'password_change');
+    });
+    this.sessions.applied(revocation);
+  }
+
+  private tokens(user: User, sessionId: string, refreshToken: string): AuthTokensResponse {
+    const access = this.accessTokens.issue(user, sessionId);
+    return {
+      user: UserResponse.from(user),
+      accessToken: access.accessToken,
+      refreshToken,
+      expiresIn: access.expiresIn,
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
+import { ApiException } from '../common/http/api-exception';
+import { AppConfig } from '../config/app-config';
+
+const MINUTE_MS = 60_000;
+const ACCOUNT_WINDOW_MS = 15 * MINUTE_MS;
+
+/**
+ * Sign-in attempts are limited per client IP (LOGIN_RATE_LIMIT_PER_IP a minute) and per email
+ * from that IP (LOGIN_RATE_LIMIT_PER_ACCOUNT per 15 minutes). Keying the account limit by IP
+ * too means an attacker guessing someone's password locks out only themselves: the owner,
+ * from their own address, can still sign in. Counters live in the throttler storage (Redis
+ * when REDIS_URL is set), so every instance shares them.
+ */
+@Injectable()
+export class LoginRateLimiter {
+  constructor(
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    private readonly config: AppConfig,
+  ) {}
+
+  async check(ip: string, email: string): Promise<void> {
+    const { LOGIN_RATE_LIMIT_PER_IP, LOGIN_RATE_LIMIT_PER_ACCOUNT } = this.config.env;
+    await this.hit(`ip:${ip}`, MINUTE_MS, LOGIN_RATE_LIMIT_PER_IP);
+    await this.hit(`account:${email}:${ip}`, ACCOUNT_WINDOW_MS, LOGIN_RATE_LIMIT_PER_ACCOUNT);
+  }
+
+  private async hit(key: string, windowMs: number, limit: number): Promise<void> {
+    const record = await this.storage.increment(key, windowMs, limit, windowMs, 'login');
+    if (record.isBlocked) throw ApiException.rateLimited(record.timeToBlockExpire);
+  }
+}

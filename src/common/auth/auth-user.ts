@@ -1,0 +1,18 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+
+export type PlatformRole = 'user' | 'admin';
+export const PLATFORM_ROLES: readonly PlatformRole[] = ['user', 'admin'];
+
+/** Who is calling, as proven by the access token. */
+export interface AuthUser {
+  id: string;
+  role: PlatformRole;
+  /** The session (refresh-token family) the access token belongs to. */
+  sessionId: string;
+}
+
+export type AuthenticatedRequest = { user?: AuthUser };
+
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): AuthUser => ctx.switchToHttp().getRequest<AuthenticatedRequest>().user!,
+);

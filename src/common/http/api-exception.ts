@@ -1,0 +1,87 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'MALFORMED_BODY'
+  | 'INVALID_CURSOR'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'IDEMPOTENCY_IN_PROGRESS'
+  | 'PRECONDITION_FAILED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'RATE_LIMITED'
+  | 'INTERNAL'
+  | 'UNAVAILABLE';
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'VALIDATION_FAILED',
+  'MALFORMED_BODY',
+  'INVALID_CURSOR',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_IN_PROGRESS',
+  'PRECONDITION_FAILED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'INTERNAL',
+  'UNAVAILABLE',
+];
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+/** An error with the contract's code; the exception filter turns it into the error envelope. */
+export class ApiException extends HttpException {
+  constructor(
+    status: HttpStatus,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+    /** Extra response headers, such as Retry-After or WWW-Authenticate. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message, status);
+  }
+
+  static notFound(what = 'Resource'): ApiException {
+    return new ApiException(HttpStatus.NOT_FOUND, 'NOT_FOUND', `${what} not found`);
+  }
+
+  static forbidden(message = 'Your role does not allow this action'): ApiException {
+    return new ApiException(HttpStatus.FORBIDDEN, 'FORBIDDEN', message);
+  }
+
+  static conflict(message: string): ApiException {
+    return new ApiException(HttpStatus.CONFLICT, 'CONFLICT', message);
+  }
+
+  static unauthenticated(message = 'Authentication required'): ApiException {
+    return new ApiException(HttpStatus.UNAUTHORIZED, 'UNAUTHENTICATED', message, undefined, {
+      'WWW-Authenticate': 'Bearer realm="tasklane"',
+    });
+  }
+
+  static preconditionFailed(): ApiException {
+    return new ApiException(
+      HttpStatus.PRECONDITION_FAILED,
+      'PRECONDITION_FAILED',
+      'If-Match does not match the current version of the resource',
+    );
+  }
+
+  static rateLimited(retryAfterSeconds: number): ApiException {
+    return new ApiException(HttpStatus.TOO_MANY_REQUESTS, 'RATE_LIMITED', 'Too many requests; retry later', undefined, {
+      'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
+  }
+}

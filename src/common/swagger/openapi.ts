@@ -1,0 +1,107 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ERROR_DESCRIPTIONS } from './api-errors.decorator';
+import { ErrorEnvelope } from './envelope.schemas';
+
+type Operation = {
+  security?: Record<string, string[]>[];
+  responses: Record<string, { description: string; headers?: Record<string, unknown>; content?: unknown }>;
+  parameters?: unknown[];
+  'x-public'?: boolean;
+};
+
+const DESCRIPTION = `Tasklane is a multi-tenant work-tracking API.
+
+**Envelope.** Every \`/api/v1\` response with a body is \`{data, meta}\` on success (lists add
+\`meta.page\` with \`limit\` and \`nextCursor\`) and \`{error: {status, code, message, details?, requestId}}\`
+on failure. Every response carries \`X-Request-Id\`.
+
+**Signing in here.** Use *Authorize* → *oauth2 (OAuth2, password)* with your email as username and
+your password (leave client id and secret empty), or paste an access token under *bearer*.
+
+**Pagination.** Lists take \`limit\` (1–100, default 20) and \`cursor\` (the previous page's
+\`meta.page.nextCursor\`). A cursor is only valid for the list, filters and sort that produced it.
+
+**Concurrency.** Editable resources carry \`version\` and an \`ETag\`; send it back in \`If-Match\` to get a
+412 instead of overwriting someone else's change.`;
+
+export const OPENAPI_JSON_PATH = 'docs/openapi.json';
+
+/** Builds the OpenAPI document and adds what every operation shares. */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Tasklane API')
+    .setDescription(DESCRIPTION)
+    .setVersion('1.0.0')
+    .addOAuth2(
+      {
+        type: 'oauth2',
+        flows: { password: { tokenUrl: '/api/v1/auth/token', refreshUrl: '/api/v1/auth/token', scopes: {} } },
+      },
+      'oauth2',
+    )
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorEnvelope] });
+  addSharedResponses(document);
+  return document;
+}
+
+function errorResponse(status: number, headers?: Record<string, unknown>) {
+  return {
+    description: ERROR_DESCRIPTIONS[status],
+    headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...headers },
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+  };
+}
+
+function addSharedResponses(document: OpenAPIObject): void {
+  document.components ??= {};
+  document.components.headers = {
+    'X-Request-Id': { description: 'The request id, also in the body', schema: { type: 'string', maxLength: 128 } },
+    'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
+    'X-RateLimit-Limit': { description: 'Requests allowed in the window', schema: { type: 'integer' } },
+    'X-RateLimit-Remaining': { description: 'Requests left in the window', schema: { type: 'integer' } },
+    'X-RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
+  };
+  document.components.parameters = {
+    'X-Request-Id': {
+      name: 'X-Request-Id',
+      in: 'header',
+      required: false,
+      description: 'Your id for this request (1–128 of `A-Za-z0-9._-`); echoed back, or one is made',
+      schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$', maxLength: 128 },
+    },
+  };
+  const rateLimitHeaders = {
+    'X-RateLimit-Limit': { $ref: '#/components/headers/X-RateLimit-Limit' },
+    'X-RateLimit-Remaining': { $ref: '#/components/headers/X-RateLimit-Remaining' },
+    'X-RateLimit-Reset': { $ref: '#/components/headers/X-RateLimit-Reset' },
+  };
+
+  for (const pathItem of Object.values(document.paths)) {
+    for (const operation of Object.values(pathItem) as Operation[]) {
+      if (typeof operation !== 'object' || !operation.responses) continue;
+      const isPublic = operation['x-public'] === true;
+      delete operation['x-public'];
+      operation.security = isPublic ? [] : [{ oauth2: [] }, { bearer: [] }];
+      operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/X-Request-Id' }];
+
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const code = Number(status);
+        response.headers = {
+          'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
+          ...(code < 400 ? rateLimitHeaders : {}),
+          ...(code === 429 || code === 503 ? { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } : {}),
+          ...response.headers,
+        };
+      }
+      if (!isPublic)
+        operation.responses['401'] ??= errorResponse(401, { 'WWW-Authenticate': { schema: { type: 'string' } } });
+      operation.responses['429'] ??= errorResponse(429, {
+        'Retry-After': { $ref: '#/components/headers/Retry-After' },
+      });
+      operation.responses['500'] ??= errorResponse(500);
+    }
+  }
+}

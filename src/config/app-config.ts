@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Environment, parseEnvironment } from './env.schema';
+
+/**
+ * The validated configuration the application runs with. It is the environment with the two
+ * values that may have been provided at boot rather than by the environment: the database URL
+ * (the embedded PostgreSQL's when DATABASE_URL is unset) and the JWT secret (generated and
+ * kept under .data/ outside production). Inject it by class.
+ */
+export class AppConfig {
+  readonly env!: Environment;
+  readonly databaseUrl!: string;
+  readonly jwtSecret!: string;
+
+  constructor(values: { env: Environment; databaseUrl: string; jwtSecret: string }) {
+    Object.assign(this, values);
+  }
+
+  get isProduction(): boolean {
+    return this.env.NODE_ENV === 'production';
+  }
+}
+
+/** Folder for local state: embedded PostgreSQL data, the development JWT secret. */
+export const DATA_DIR = resolve(process.env.TASKLANE_DATA_DIR ?? '.data');
+
+/** Reads `.env` when present (variables already set win), then validates. */
+export function loadEnvironment(): Environment {
+  try {
+    process.loadEnvFile('.env');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return parseEnvironment(process.env);
+}
+
+/** Outside production a missing JWT_SECRET is generated once and kept under .data/. */
+export function developmentJwtSecret(file = resolve(DATA_DIR, 'jwt-secret')): string {
+  try {
+    const existing = readFileSync(file, 'utf8').trim();
+    if (existing.length >= 32) return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(48).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,194 @@
+/**
+ * The environment schema: every variable Tasklane reads, parsed and validated in one place.
+ * A bad value throws an EnvError naming the variable, and the process stops at boot.
+ */
+export type NodeEnv = 'development' | 'test' | 'production';
+
+export interface Environment {
+  NODE_ENV: NodeEnv;
+  PORT: number;
+  HOST: string;
+  DATABASE_URL?: string;
+  DB_POOL_MAX: number;
+  DB_CONNECTION_TIMEOUT_MS: number;
+  DB_STATEMENT_TIMEOUT_MS: number;
+  JWT_SECRET?: string;
+  JWT_ACCESS_TTL: number;
+  JWT_REFRESH_TTL: number;
+  CORS_ORIGINS?: string[];
+  LOG_LEVEL: string;
+  ADMIN_EMAIL?: string;
+  ADMIN_PASSWORD?: string;
+  METRICS_TOKEN?: string;
+  REDIS_URL?: string;
+  UPLOAD_DIR: string;
+  UPLOAD_MAX_BYTES: number;
+  RATE_LIMIT_PER_MINUTE: number;
+  LOGIN_RATE_LIMIT_PER_IP: number;
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: number;
+  MIGRATIONS_RUN: boolean;
+  TRUST_PROXY: boolean;
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+export class EnvError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid environment variable ${variable}: ${problem}`);
+    this.name = 'EnvError';
+  }
+}
+
+type Raw = Record<string, string | undefined>;
+
+function read(raw: Raw, name: string): string | undefined {
+  const value = raw[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function oneOf<T extends string>(raw: Raw, name: string, allowed: readonly T[], fallback: T): T {
+  const value = read(raw, name) ?? fallback;
+  if (!allowed.includes(value as T)) {
+    throw new EnvError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
+  }
+  return value as T;
+}
+
+function integer(raw: Raw, name: string, fallback: number, min: number, max: number): number {
+  const value = read(raw, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new EnvError(name, `must be a whole number (got "${value}")`);
+  const n = Number(value);
+  if (n < min || n > max) throw new EnvError(name, `must be between ${min} and ${max} (got ${n})`);
+  return n;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** A duration in seconds: `900`, `900s`, `15m`, `12h`, `30d`. */
+function duration(raw: Raw, name: string, fallbackSeconds: number, minSeconds: number): number {
+  const value = read(raw, name);
+  if (value === undefined) return fallbackSeconds;
+  const match = /^(\d+)([smhd]?)$/.exec(value);
+  if (!match) throw new EnvError(name, `must be a duration like 900, 15m, 12h or 30d (got "${value}")`);
+  const seconds = Number(match[1]) * DURATION_UNITS[match[2] || 's'];
+  if (seconds < minSeconds) throw new EnvError(name, `must be at least ${minSeconds}s`);
+  return seconds;
+}
+
+function boolean(raw: Raw, name: string, fallback: boolean): boolean {
+  const value = read(raw, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  throw new EnvError(name, `must be true or false (got "${value}")`);
+}
+
+function url(raw: Raw, name: string, protocols: string[]): string | undefined {
+  const value = read(raw, name);
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new EnvError(name, 'must be a URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new EnvError(name, `must use ${protocols.join(' or ')}`);
+  }
+  return value;
+}
+
+function origins(raw: Raw, name: string): string[] | undefined {
+  const value = read(raw, name);
+  if (value === undefined) return undefined;
+  const list = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    if (origin === '*') continue;
+    try {
+      const parsed = new URL(origin);
+      if (parsed.origin !== origin) throw new Error('not an origin');
+    } catch {
+      throw new EnvError(name, `"${origin}" is not an origin such as https://app.example.com`);
+    }
+  }
+  return list;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Rejects secrets that are short, repetitive or well-known placeholders. */
+export function secretWeakness(secret: string, minLength: number): string | undefined {
+  if (secret.length < minLength) return `must be at least ${minLength} characters`;
+  if (new Set(secret).size < 10) return 'is too repetitive (fewer than 10 distinct characters)';
+  if (/change.?me|secret|password|example|tasklane/i.test(secret)) return 'looks like a placeholder';
+  return undefined;
+}
+
+export function parseEnvironment(raw: Raw): Environment {
+  const NODE_ENV = oneOf(raw, 'NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  const production = NODE_ENV === 'production';
+
+  const env: Environment = {
+    NODE_ENV,
+    PORT: integer(raw, 'PORT', 3000, 0, 65535),
+    HOST: read(raw, 'HOST') ?? '0.0.0.0',
+    DATABASE_URL: url(raw, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    DB_POOL_MAX: integer(raw, 'DB_POOL_MAX', 10, 1, 500),
+    DB_CONNECTION_TIMEOUT_MS: integer(raw, 'DB_CONNECTION_TIMEOUT_MS', 5000, 100, 120_000),
+    DB_STATEMENT_TIMEOUT_MS: integer(raw, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    JWT_SECRET: read(raw, 'JWT_SECRET'),
+    JWT_ACCESS_TTL: duration(raw, 'JWT_ACCESS_TTL', 15 * 60, 10),
+    JWT_REFRESH_TTL: duration(raw, 'JWT_REFRESH_TTL', 30 * 86400, 60),
+    CORS_ORIGINS: origins(raw, 'CORS_ORIGINS'),
+    LOG_LEVEL: oneOf(raw, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    ADMIN_EMAIL: read(raw, 'ADMIN_EMAIL')?.toLowerCase(),
+    ADMIN_PASSWORD: read(raw, 'ADMIN_PASSWORD'),
+    METRICS_TOKEN: read(raw, 'METRICS_TOKEN'),
+    REDIS_URL: url(raw, 'REDIS_URL', ['redis:', 'rediss:']),
+    UPLOAD_DIR: read(raw, 'UPLOAD_DIR') ?? '.data/uploads',
+    UPLOAD_MAX_BYTES: integer(raw, 'UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    RATE_LIMIT_PER_MINUTE: integer(raw, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    LOGIN_RATE_LIMIT_PER_IP: integer(raw, 'LOGIN_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
+    LOGIN_RATE_LIMIT_PER_ACCOUNT: integer(raw, 'LOGIN_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
+    MIGRATIONS_RUN: boolean(raw, 'MIGRATIONS_RUN', true),
+    TRUST_PROXY: boolean(raw, 'TRUST_PROXY', false),
+    SHUTDOWN_TIMEOUT_MS: integer(raw, 'SHUTDOWN_TIMEOUT_MS', 8000, 0, 60_000),
+  };
+
+  if (env.ADMIN_EMAIL !== undefined && !EMAIL.test(env.ADMIN_EMAIL)) {
+    throw new EnvError('ADMIN_EMAIL', 'must be an email address');
+  }
+  if (env.ADMIN_EMAIL !== undefined && env.ADMIN_PASSWORD === undefined) {
+    throw new EnvError('ADMIN_PASSWORD', 'is required when ADMIN_EMAIL is set');
+  }
+  if (env.ADMIN_PASSWORD !== undefined && (env.ADMIN_PASSWORD.length < 8 || env.ADMIN_PASSWORD.length > 128)) {
+    throw new EnvError('ADMIN_PASSWORD', 'must be 8 to 128 characters');
+  }
+  if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < 32) {
+    throw new EnvError('JWT_SECRET', 'must be at least 32 characters');
+  }
+
+  if (production) {
+    if (env.DATABASE_URL === undefined) {
+      throw new EnvError('DATABASE_URL', 'is required in production (the embedded PostgreSQL is for local use)');
+    }
+    if (env.JWT_SECRET === undefined) throw new EnvError('JWT_SECRET', 'is required in production');
+    const jwtProblem = secretWeakness(env.JWT_SECRET, 32);
+    if (jwtProblem) throw new EnvError('JWT_SECRET', jwtProblem);
+    if (env.METRICS_TOKEN !== undefined) {
+      const metricsProblem = secretWeakness(env.METRICS_TOKEN, 16);
+      if (metricsProblem) throw new EnvError('METRICS_TOKEN', metricsProblem);
+    }
+    if (env.ADMIN_PASSWORD !== undefined) {
+      const adminProblem = secretWeakness(env.ADMIN_PASSWORD, 12);
+      if (adminProblem) throw new EnvError('ADMIN_PASSWORD', adminProblem);
+    }
+  }
+  return env;
+}

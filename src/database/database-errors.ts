@@ -1,0 +1,66 @@
+import { HttpStatus } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+
+export interface ClassifiedDatabaseError {
+  status: HttpStatus;
+  code: 'CONFLICT' | 'UNAVAILABLE';
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * Maps PostgreSQL and driver errors to the HTTP errors of the contract. Anything not recognised
+ * returns undefined and becomes a 500 whose details stay in the log.
+ */
+export function classifyDatabaseError(error: unknown): ClassifiedDatabaseError | undefined {
+  const driverError = error instanceof QueryFailedError ? (error.driverError as { code?: string }) : error;
+  const code = (driverError as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+
+  if (code === '23505') {
+    return { status: HttpStatus.CONFLICT, code: 'CONFLICT', message: 'The resource conflicts with an existing one' };
+  }
+  if (code === '23503') {
+    return {
+      status: HttpStatus.CONFLICT,
+      code: 'CONFLICT',
+      message: 'The resource is referenced by, or refers to, a missing resource',
+    };
+  }
+  const unavailable =
+    (typeof code === 'string' &&
+      (CONNECTION_ERROR_CODES.has(code) ||
+        code.startsWith('08') ||
+        code === '57P01' ||
+        code === '57P03' ||
+        code === '53300' ||
+        code === '57014')) ||
+    /timeout exceeded when trying to connect|Connection terminated|connection timeout/i.test(message);
+  if (unavailable) {
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      code: 'UNAVAILABLE',
+      message: 'The database is unavailable; retry shortly',
+      retryAfterSeconds: 5,
+    };
+  }
+  return undefined;
+}
+
+/** True for a unique-constraint violation (PostgreSQL 23505), optionally of one constraint. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const driverError = (error instanceof QueryFailedError ? error.driverError : error) as {
+    code?: string;
+    constraint?: string;
+  } | null;
+  return driverError?.code === '23505' && (constraint === undefined || driverError.constraint === constraint);
+}

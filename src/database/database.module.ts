@@ -1,0 +1,28 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { dataSourceOptions } from './data-source.options';
+import { MigrationRunner } from './migration-runner';
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions({
+          databaseUrl: config.databaseUrl,
+          poolMax: config.env.DB_POOL_MAX,
+          connectionTimeoutMs: config.env.DB_CONNECTION_TIMEOUT_MS,
+          statementTimeoutMs: config.env.DB_STATEMENT_TIMEOUT_MS,
+        }),
+        autoLoadEntities: true,
+        retryAttempts: 3,
+        retryDelay: 1000,
+      }),
+    }),
+  ],
+  providers: [MigrationRunner],
+  exports: [MigrationRunner],
+})
+export class DatabaseModule {}

@@ -1,0 +1,58 @@
+import { Controller, Get, Res, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { Response } from 'express';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Public } from '../common/decorators/public.decorator';
+import { RawResponse } from '../common/decorators/raw-response.decorator';
+import { MigrationRunner } from '../database/migration-runner';
+import { ShutdownState } from './shutdown-state';
+
+/** Liveness and readiness in the @nestjs/terminus format, outside the API envelope. */
+@ApiExcludeController()
+@Public()
+@RawResponse()
+@SkipThrottle()
+@Controller({ path: 'health', version: VERSION_NEUTRAL })
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly migrations: MigrationRunner,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  @Get('live')
+  live(@Res({ passthrough: true }) res: Response): Promise<unknown> {
+    return this.respond(res, []);
+  }
+
+  @Get('ready')
+  ready(@Res({ passthrough: true }) res: Response): Promise<unknown> {
+    return this.respond(res, [
+      () => {
+        const indicator = this.indicators.check('shutdown');
+        return this.shutdown.isShuttingDown ? indicator.down({ message: 'shutting down' }) : indicator.up();
+      },
+      () => this.database.pingCheck('database', { timeout: 1500 }),
+      async () => {
+        const indicator = this.indicators.check('migrations');
+        return (await this.migrations.migrationsApplied())
+          ? indicator.up()
+          : indicator.down({ message: 'pending migrations' });
+      },
+    ]);
+  }
+
+  private async respond(res: Response, checks: Parameters<HealthCheckService['check']>[0]): Promise<unknown> {
+    res.setHeader('Cache-Control', 'no-store');
+    try {
+      return await this.health.check(checks);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      res.status(503).setHeader('Retry-After', '5');
+      return error.getResponse();
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import type { PlatformRole } from '../../common/auth/auth-user';
+import { EmailField, NameField, RoleField } from './user-fields';
+
+/** PUT: every field a user can change. `role` is admin-only; left out, it stays as it is. */
+export class ReplaceUserDto {
+  @NameField()
+  name: string;
+
+  @EmailField()
+  email: string;
+
+  @RoleField()
+  role?: PlatformRole;
+}

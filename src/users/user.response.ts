@@ -1,0 +1,54 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { PLATFORM_ROLES, PlatformRole } from '../common/auth/auth-user';
+import type { User } from './user.entity';
+
+/** A user as clients see it: never the password hash. */
+export class UserResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' })
+  email: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' })
+  name: string;
+
+  @ApiProperty({
+    enum: PLATFORM_ROLES,
+    enumName: 'PlatformRole',
+    description: 'Platform role; organization roles are separate',
+  })
+  role: PlatformRole;
+
+  @ApiProperty({
+    type: String,
+    format: 'uri-reference',
+    nullable: true,
+    maxLength: 2048,
+    description: 'Where the avatar is served, or null',
+  })
+  avatarUrl: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+
+  @ApiProperty({ minimum: 1, description: 'Increases with every change; the ETag is built from it' })
+  version: number;
+
+  static from(user: User): UserResponse {
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      // Avatars come with the attachments work; until then no user has one.
+      avatarUrl: null,
+      createdAt: user.createdAt.toISOString(),
+      updatedAt: user.updatedAt.toISOString(),
+      version: user.version,
+    };
+  }
+}

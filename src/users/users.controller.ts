@@ -1,0 +1,91 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AuthUser, CurrentUser } from '../common/auth/auth-user';
+import { AdminOnly } from '../common/decorators/admin-only.decorator';
+import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
+import { UuidParam } from '../common/http/uuid-param';
+import { Page } from '../common/pagination/page';
+import { ApiErrors } from '../common/swagger/api-errors.decorator';
+import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
+import { CreateUserDto } from './dto/create-user.dto';
+import { ListUsersQuery } from './dto/list-users.query';
+import { ReplaceUserDto } from './dto/replace-user.dto';
+import { UpdateUserDto } from './dto/update-user.dto';
+import { UserResponse } from './user.response';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@ApiErrors(400)
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @AdminOnly()
+  @ApiOperation({ summary: 'List users (admin)' })
+  @ApiListEnvelope(UserResponse)
+  list(@Query() query: ListUsersQuery): Promise<Page<UserResponse>> {
+    return this.users.list(query);
+  }
+
+  @Post()
+  @AdminOnly()
+  @ApiOperation({ summary: 'Create a user (admin)' })
+  @ApiEnvelope(UserResponse, HttpStatus.CREATED, 'Created; Location points at the user')
+  @ApiErrors(409)
+  async create(@Body() body: CreateUserDto, @Res({ passthrough: true }) res: Response): Promise<UserResponse> {
+    const user = await this.users.create(body);
+    res.location(`/api/v1/users/${user.id}`);
+    return UserResponse.from(user);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a user (self or admin)' })
+  @ApiEnvelope(UserResponse)
+  @ApiErrors(404)
+  get(@CurrentUser() caller: AuthUser, @UuidParam('id') id: string): Promise<UserResponse> {
+    return this.users.get(caller, id);
+  }
+
+  @Put(':id')
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Replace a user (self or admin; role by admin only)' })
+  @ApiEnvelope(UserResponse)
+  @ApiErrors(403, 404, 409)
+  replace(
+    @CurrentUser() caller: AuthUser,
+    @UuidParam('id') id: string,
+    @Body() body: ReplaceUserDto,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<UserResponse> {
+    return this.users.update(caller, id, body, expected);
+  }
+
+  @Patch(':id')
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Change some fields of a user (self or admin; role by admin only)' })
+  @ApiEnvelope(UserResponse)
+  @ApiErrors(403, 404, 409)
+  update(
+    @CurrentUser() caller: AuthUser,
+    @UuidParam('id') id: string,
+    @Body() body: UpdateUserDto,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<UserResponse> {
+    return this.users.update(caller, id, body, expected);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Delete a user (self or admin): sign-in disabled, sessions revoked' })
+  @ApiErrors(404)
+  async remove(
+    @CurrentUser() caller: AuthUser,
+    @UuidParam('id') id: string,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<void> {
+    await this.users.delete(caller, id, expected);
+  }
+}

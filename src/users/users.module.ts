@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SessionsModule } from '../auth/sessions/sessions.module';
+import { PaginationModule } from '../common/pagination/pagination.module';
+import { AdminBootstrap } from './admin-bootstrap';
+import { PasswordHasher } from './password-hasher';
+import { User } from './user.entity';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([User]), SessionsModule, PaginationModule],
+  controllers: [UsersController],
+  providers: [UsersService, PasswordHasher, AdminBootstrap],
+  exports: [UsersService, PasswordHasher],
+})
+export class UsersModule {}
