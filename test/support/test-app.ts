@@ -1,0 +1,102 @@
+import { DynamicModule, ModuleMetadata, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Client } from 'pg';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { AppConfig } from '../../src/config/app-config';
+import { parseEnvironment } from '../../src/config/env.schema';
+
+export const TEST_JWT_SECRET = 'e2e-3f9a7c1d5b8e2a6f4c0d9b7e1a3c5f7d9b2e4a6c';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  dataSource: DataSource;
+  databaseUrl: string;
+  /** supertest against the listening server */
+  http: () => ReturnType<typeof request>;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Environment variables, as strings, on top of the test defaults. */
+  env?: Record<string, string>;
+  /** Share another test app's database (two instances of one deployment). */
+  databaseUrl?: string;
+  /** Extra modules, such as test-only controllers, mounted in the same pipeline. */
+  imports?: (Type | DynamicModule)[];
+}
+
+function adminUrl(): string {
+  const url = process.env.TEST_DATABASE_ADMIN_URL;
+  if (!url) throw new Error('TEST_DATABASE_ADMIN_URL is not set: run the tests through jest (global setup)');
+  return url;
+}
+
+async function onAdminDatabase<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, empty database for one test file. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `tasklane_test_${randomBytes(6).toString('hex')}`;
+  await onAdminDatabase((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => onAdminDatabase((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+/**
+ * The application exactly as main.ts builds it (AppModule + configureApp), listening on an
+ * ephemeral port, on its own database unless `databaseUrl` is given.
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = options.databaseUrl ? undefined : await createTestDatabase();
+  const databaseUrl = options.databaseUrl ?? database!.url;
+  const env = parseEnvironment({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    LOGIN_RATE_LIMIT_PER_IP: '100000',
+    LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
+    ...options.env,
+  });
+  const config = new AppConfig({ env, databaseUrl, jwtSecret: options.env?.JWT_SECRET ?? TEST_JWT_SECRET });
+
+  const root: ModuleMetadata['imports'] = [AppModule.register(config), ...(options.imports ?? [])];
+  const app = await NestFactory.create<NestExpressApplication>(
+    { module: class TestRootModule {}, imports: root } as DynamicModule,
+    { bodyParser: false, logger: false, abortOnError: false },
+  );
+  await configureApp(app, config);
+  await app.listen(0, '127.0.0.1');
+  const server = app.getHttpServer() as Server;
+
+  return {
+    app,
+    config,
+    dataSource: app.get(DataSource),
+    databaseUrl,
+    server,
+    http: () => request(server),
+    close: async () => {
+      await app.close();
+      await database?.drop();
+    },
+  };
+}
