@@ -16,7 +16,7 @@ export class MigrationRunner implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.config.env.MIGRATIONS_RUN) await runMigrationsLocked(this.dataSource, this.logger);
+    if (this.config.env.MIGRATIONS_RUN) await runMigrationsLocked(this.dataSource, (line) => this.logger.log(line));
   }
 
   /** True when every migration this build knows has been applied. */
@@ -25,13 +25,13 @@ export class MigrationRunner implements OnModuleInit {
   }
 }
 
-export async function runMigrationsLocked(dataSource: DataSource, logger?: Logger): Promise<void> {
+export async function runMigrationsLocked(dataSource: DataSource, log?: (line: string) => void): Promise<void> {
   const runner = dataSource.createQueryRunner();
   try {
     await runner.connect();
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const applied = await dataSource.runMigrations({ transaction: 'each' });
-    for (const migration of applied) logger?.log(`Applied migration ${migration.name}`);
+    for (const migration of applied) log?.(`Applied migration ${migration.name}`);
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await runner.release();

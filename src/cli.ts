@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import { DataSource } from 'typeorm';
+import { AppModule } from './app.module';
+import { EnvError } from './config/env.schema';
+import { dataSourceOptions } from './database/data-source.options';
+import { runMigrationsLocked } from './database/migration-runner';
+import { prepareRuntime } from './runtime';
+import { UsersService } from './users/users.service';
+
+const USAGE = `Tasklane admin commands
+
+  npm run cli -- create-admin --email <email> --password <password> [--name <name>]
+      Creates a platform admin (does nothing if an active user has that email).
+  npm run cli -- migrate
+      Applies pending migrations.
+  npm run cli -- migrate:revert
+      Reverts the last applied migration.
+
+Uses DATABASE_URL, or the embedded PostgreSQL under .data/ (shared with a running npm start).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+  });
+  const log = (line: string): void => console.error(line);
+
+  if (command === 'create-admin') {
+    const email = values.email?.trim().toLowerCase();
+    const password = values.password;
+    if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail('--email must be an email address');
+    if (!password || password.length < 8 || password.length > 128) return fail('--password must be 8 to 128 characters');
+    const { config, embedded } = await prepareRuntime(log);
+    const app = await NestFactory.createApplicationContext(AppModule.register(config), { logger: ['error', 'warn'] });
+    try {
+      const outcome = await app.get(UsersService).ensureAdmin(email, password, values.name?.trim() || undefined);
+      console.log(outcome === 'created' ? `Created admin ${email}` : `A user with email ${email} already exists; nothing changed`);
+      return outcome === 'created' ? 0 : 2;
+    } finally {
+      await app.close();
+      await embedded?.stop();
+    }
+  }
+
+  if (command === 'migrate' || command === 'migrate:revert') {
+    const { config, embedded } = await prepareRuntime(log);
+    const dataSource = new DataSource(
+      dataSourceOptions({
+        databaseUrl: config.databaseUrl,
+        poolMax: 1,
+        connectionTimeoutMs: config.env.DB_CONNECTION_TIMEOUT_MS,
+        statementTimeoutMs: 0,
+      }),
+    );
+    await dataSource.initialize();
+    try {
+      if (command === 'migrate') await runMigrationsLocked(dataSource, log);
+      else await dataSource.undoLastMigration({ transaction: 'each' });
+      console.log(command === 'migrate' ? 'Migrations are up to date' : 'Reverted the last migration');
+      return 0;
+    } finally {
+      await dataSource.destroy();
+      await embedded?.stop();
+    }
+  }
+  return fail(`Unknown command "${command}"\n\n${USAGE}`);
+}
+
+function fail(message: string): number {
+  console.error(message);
+  return 1;
+}
+
+main(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((error: unknown) => {
+    console.error(error instanceof EnvError ? error.message : error);
+    process.exit(1);
+  });

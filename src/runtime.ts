@@ -1,0 +1,27 @@
+import { resolve } from 'node:path';
+import { AppConfig, DATA_DIR, developmentJwtSecret, loadEnvironment } from './config/app-config';
+import { EmbeddedDatabase, ensureDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+
+export interface Runtime {
+  config: AppConfig;
+  /** Set when this process started (or reuses) the embedded PostgreSQL. */
+  embedded?: EmbeddedDatabase;
+}
+
+/**
+ * What a process (the server or the CLI) runs with: the validated environment, and when
+ * DATABASE_URL is unset the embedded PostgreSQL under .data/ (reused if already running).
+ */
+export async function prepareRuntime(log: (line: string) => void = console.log): Promise<Runtime> {
+  const env = loadEnvironment();
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    const dir = resolve(DATA_DIR, 'postgres');
+    log(`DATABASE_URL is not set: using the embedded PostgreSQL (data in ${dir})`);
+    embedded = await startEmbeddedPostgres(dir, { persistent: true });
+    databaseUrl = await ensureDatabase(embedded.adminUrl, 'tasklane');
+  }
+  const jwtSecret = env.JWT_SECRET ?? developmentJwtSecret();
+  return { config: new AppConfig({ env, databaseUrl, jwtSecret }), embedded };
+}
