@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/auth/auth-user';
 import { Consumes, FORM_BODY, JSON_BODY } from '../common/decorators/consumes.decorator';
 import { Public } from '../common/decorators/public.decorator';
-import { ApiErrors } from '../common/swagger/api-errors.decorator';
+import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
 import { ApiEnvelope } from '../common/swagger/envelope.schemas';
 import { UserResponse } from '../users/user.response';
 import { UsersService } from '../users/users.service';
@@ -62,6 +62,7 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End the session the refresh token belongs to; its access tokens stop working' })
+  @ApiNoContent('Signed out')
   @ApiErrors(401)
   logout(@Body() body: RefreshTokenDto): Promise<void> {
     return this.auth.logout(body.refreshToken);
@@ -77,6 +78,7 @@ export class AuthController {
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Change your password; every session of yours ends, this one included' })
+  @ApiNoContent('Password changed; sign in again')
   changePassword(@CurrentUser() caller: AuthUser, @Body() body: ChangePasswordDto, @Ip() ip: string): Promise<void> {
     return this.auth.changePassword(caller, body.currentPassword, body.newPassword, ip);
   }

@@ -18,7 +18,10 @@ export function httpLoggerOptions(config: AppConfig): Params {
     pinoHttp: {
       level: config.env.LOG_LEVEL,
       genReqId: (req: IncomingMessage, res: ServerResponse) => assignRequestId(req, res),
-      customProps: (req: IncomingMessage) => {
+      // Called when the request starts and again when the response is sent; only the second
+      // knows the route and the user.
+      customProps: (req: IncomingMessage, res: ServerResponse) => {
+        if (!res.headersSent) return {};
         const r = req as LoggedRequest;
         return {
           userId: r.user?.id,

@@ -4,7 +4,7 @@ import type { User } from './user.entity';
 
 /** A user as clients see it: never the password hash. */
 export class UserResponse {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
   id: string;
 
   @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' })
@@ -29,10 +29,10 @@ export class UserResponse {
   })
   avatarUrl: string | null;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
   createdAt: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
   updatedAt: string;
 
   @ApiProperty({ minimum: 1, description: 'Increases with every change; the ETag is built from it' })

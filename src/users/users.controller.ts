@@ -6,7 +6,7 @@ import { AdminOnly } from '../common/decorators/admin-only.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
 import { Page } from '../common/pagination/page';
-import { ApiErrors } from '../common/swagger/api-errors.decorator';
+import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
 import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
@@ -80,6 +80,7 @@ export class UsersController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ConditionalWrite()
   @ApiOperation({ summary: 'Delete a user (self or admin): sign-in disabled, sessions revoked' })
+  @ApiNoContent('Deleted')
   @ApiErrors(404)
   async remove(
     @CurrentUser() caller: AuthUser,

@@ -1,14 +1,27 @@
 import { HttpStatus, Param, ParseUUIDPipe } from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
 import { ApiException } from './api-exception';
 
-/** A path parameter that must be a UUID; anything else is a 400 naming the parameter. */
-export const UuidParam = (name: string): ParameterDecorator =>
-  Param(
-    name,
-    new ParseUUIDPipe({
-      exceptionFactory: () =>
-        new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
-          { field: name, message: `${name} must be a UUID` },
-        ]),
-    }),
-  );
+/**
+ * A path parameter that must be a UUID; anything else is a 400 naming the parameter. It also
+ * documents the parameter in OpenAPI, so validation and documentation cannot drift apart.
+ */
+export const UuidParam =
+  (name: string): ParameterDecorator =>
+  (target, key, index) => {
+    Param(
+      name,
+      new ParseUUIDPipe({
+        exceptionFactory: () =>
+          new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
+            { field: name, message: `${name} must be a UUID` },
+          ]),
+      }),
+    )(target, key, index);
+    if (key === undefined) return;
+    ApiParam({ name, schema: { type: 'string', format: 'uuid', maxLength: 36 } })(
+      target,
+      key,
+      Object.getOwnPropertyDescriptor(target, key)!,
+    );
+  };

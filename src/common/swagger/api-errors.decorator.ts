@@ -22,3 +22,7 @@ export const ApiErrors = (...statuses: number[]): MethodDecorator & ClassDecorat
   applyDecorators(
     ...statuses.map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: ErrorEnvelope })),
   );
+
+/** Documents a 204 (routes with @HttpCode(204) get no success response otherwise). */
+export const ApiNoContent = (description: string): MethodDecorator =>
+  applyDecorators(ApiResponse({ status: 204, description }));

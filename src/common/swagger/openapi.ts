@@ -25,6 +25,9 @@ your password (leave client id and secret empty), or paste an access token under
 **Concurrency.** Editable resources carry \`version\` and an \`ETag\`; send it back in \`If-Match\` to get a
 412 instead of overwriting someone else's change.`;
 
+const JWT_PRACTICES =
+  'Access tokens are JWTs following RFC8725 (JSON Web Token Best Current Practices): HS256 only (alg none and other algorithms are refused), issuer, audience, token type and expiry checked.';
+
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
 
 /** Builds the OpenAPI document and adds what every operation shares. */
@@ -33,24 +36,43 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Tasklane API')
     .setDescription(DESCRIPTION)
     .setVersion('1.0.0')
+    .setLicense('Proprietary', 'https://tasklane.example.com/terms')
     .addOAuth2(
       {
         type: 'oauth2',
+        description: `OAuth2 password grant at /api/v1/auth/token (public client: leave client id and secret empty). ${JWT_PRACTICES}`,
         flows: { password: { tokenUrl: '/api/v1/auth/token', refreshUrl: '/api/v1/auth/token', scopes: {} } },
       },
       'oauth2',
     )
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: `An accessToken from register, login or refresh. ${JWT_PRACTICES}`,
+      },
+      'bearer',
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorEnvelope] });
+  // Relative, so the document is right wherever it is served (local, staging or production).
+  document.servers = [
+    {
+      url: '/',
+      description: 'The server serving this document (local, staging or production)',
+      'x-internal': false,
+    } as never,
+  ];
   addSharedResponses(document);
   return document;
 }
 
-function errorResponse(status: number, headers?: Record<string, unknown>) {
+const int32 = (minimum: number, maximum: number) => ({ type: 'integer', format: 'int32', minimum, maximum });
+
+function errorResponse(status: number) {
   return {
     description: ERROR_DESCRIPTIONS[status],
-    headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...headers },
     content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
   };
 }
@@ -59,10 +81,15 @@ function addSharedResponses(document: OpenAPIObject): void {
   document.components ??= {};
   document.components.headers = {
     'X-Request-Id': { description: 'The request id, also in the body', schema: { type: 'string', maxLength: 128 } },
-    'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
-    'X-RateLimit-Limit': { description: 'Requests allowed in the window', schema: { type: 'integer' } },
-    'X-RateLimit-Remaining': { description: 'Requests left in the window', schema: { type: 'integer' } },
-    'X-RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
+    'Retry-After': { description: 'Seconds to wait before retrying', schema: int32(1, 86_400) },
+    'X-RateLimit-Limit': { description: 'Requests allowed in the window', schema: int32(1, 1_000_000) },
+    'X-RateLimit-Remaining': { description: 'Requests left in the window', schema: int32(0, 1_000_000) },
+    'X-RateLimit-Reset': { description: 'Seconds until the window resets', schema: int32(0, 86_400) },
+    'Access-Control-Allow-Origin': {
+      description: 'Sent to allowed origins only (CORS_ORIGINS)',
+      schema: { type: 'string', maxLength: 2048 },
+    },
+    'WWW-Authenticate': { description: 'The Bearer challenge', schema: { type: 'string', maxLength: 256 } },
   };
   document.components.parameters = {
     'X-Request-Id': {
@@ -84,24 +111,24 @@ function addSharedResponses(document: OpenAPIObject): void {
       if (typeof operation !== 'object' || !operation.responses) continue;
       const isPublic = operation['x-public'] === true;
       delete operation['x-public'];
-      operation.security = isPublic ? [] : [{ oauth2: [] }, { bearer: [] }];
+      // `[{}]`: anonymous access, stated explicitly.
+      operation.security = isPublic ? [{}] : [{ oauth2: [] }, { bearer: [] }];
       operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/X-Request-Id' }];
 
+      if (!isPublic) operation.responses['401'] ??= errorResponse(401);
+      operation.responses['429'] ??= errorResponse(429);
+      operation.responses['500'] ??= errorResponse(500);
       for (const [status, response] of Object.entries(operation.responses)) {
         const code = Number(status);
         response.headers = {
           'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
-          ...(code < 400 ? rateLimitHeaders : {}),
+          'Access-Control-Allow-Origin': { $ref: '#/components/headers/Access-Control-Allow-Origin' },
+          ...(code < 500 ? rateLimitHeaders : {}),
+          ...(code === 401 ? { 'WWW-Authenticate': { $ref: '#/components/headers/WWW-Authenticate' } } : {}),
           ...(code === 429 || code === 503 ? { 'Retry-After': { $ref: '#/components/headers/Retry-After' } } : {}),
           ...response.headers,
         };
       }
-      if (!isPublic)
-        operation.responses['401'] ??= errorResponse(401, { 'WWW-Authenticate': { schema: { type: 'string' } } });
-      operation.responses['429'] ??= errorResponse(429, {
-        'Retry-After': { $ref: '#/components/headers/Retry-After' },
-      });
-      operation.responses['500'] ??= errorResponse(500);
     }
   }
 }
