@@ -95,7 +95,8 @@ export class SessionService {
 
   /** Revokes every live session of a user, in the caller's transaction; call applied() after commit. */
   async revokeAllOfUser(manager: EntityManager, userId: string, reason: RevocationReason): Promise<Revocation> {
-    const rows: { id: string }[] = await manager.query(
+    // TypeORM answers an UPDATE with [rows, rowCount], not the rows alone.
+    const [rows]: [{ id: string }[], number] = await manager.query(
       `UPDATE session_families SET revoked_at = now(), revoked_reason = $2
         WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`,
       [userId, reason],
@@ -111,7 +112,7 @@ export class SessionService {
   }
 
   private async revokeSessions(manager: EntityManager, ids: string[], reason: RevocationReason): Promise<Revocation> {
-    const rows: { id: string }[] = await manager.query(
+    const [rows]: [{ id: string }[], number] = await manager.query(
       `UPDATE session_families SET revoked_at = now(), revoked_reason = $2
         WHERE id = ANY($1) AND revoked_at IS NULL RETURNING id`,
       [ids, reason],
