@@ -7,7 +7,6 @@ import { Public } from '../common/decorators/public.decorator';
 import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
 import { ApiEnvelope } from '../common/swagger/envelope.schemas';
 import { UserResponse } from '../users/user.response';
-import { UsersService } from '../users/users.service';
 import { AuthService } from './auth.service';
 import { AuthTokensResponse, ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto/auth.dto';
 
@@ -15,10 +14,7 @@ import { AuthTokensResponse, ChangePasswordDto, LoginDto, RefreshTokenDto, Regis
 @ApiErrors(400)
 @Controller('auth')
 export class AuthController {
-  constructor(
-    private readonly auth: AuthService,
-    private readonly users: UsersService,
-  ) {}
+  constructor(private readonly auth: AuthService) {}
 
   @Post('register')
   @Public()
@@ -71,8 +67,8 @@ export class AuthController {
   @Get('me')
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiEnvelope(UserResponse)
-  async me(@CurrentUser() caller: AuthUser): Promise<UserResponse> {
-    return UserResponse.from(await this.users.findActive(caller.id));
+  me(@CurrentUser() caller: AuthUser): Promise<UserResponse> {
+    return this.auth.me(caller);
   }
 
   @Post('password')

@@ -47,10 +47,12 @@ export class AuthService {
 
   async refresh(refreshToken: string): Promise<AuthTokensResponse> {
     const session = await this.sessions.rotate(refreshToken);
-    const user = await this.users.findActive(session.userId).catch(() => {
-      throw ApiException.unauthenticated('Invalid or expired refresh token');
-    });
+    const user = await this.signedInAccount(session.userId, 'Invalid or expired refresh token');
     return this.tokens(user, session.sessionId, session.refreshToken);
+  }
+
+  async me(caller: AuthUser): Promise<UserResponse> {
+    return UserResponse.from(await this.signedInAccount(caller.id, 'Account no longer exists'));
   }
 
   logout(refreshToken: string): Promise<void> {
@@ -76,6 +78,19 @@ export class AuthService {
       return this.sessions.revokeAllOfUser(manager, caller.id, 'password_change');
     });
     this.sessions.applied(revocation);
+  }
+
+  /**
+   * The account behind a valid credential. One deleted since (its revocation still on its way
+   * from another instance, or deleted outside the API) makes the credential dead: 401, not 404.
+   */
+  private async signedInAccount(userId: string, message: string): Promise<User> {
+    try {
+      return await this.users.findActive(userId);
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 'NOT_FOUND') throw ApiException.unauthenticated(message);
+      throw error;
+    }
   }
 
   private tokens(user: User, sessionId: string, refreshToken: string): AuthTokensResponse {
