@@ -36,12 +36,15 @@ async function main(argv: string[]): Promise<number> {
     const email = values.email?.trim().toLowerCase();
     const password = values.password;
     if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail('--email must be an email address');
-    if (!password || password.length < 8 || password.length > 128) return fail('--password must be 8 to 128 characters');
+    if (!password || password.length < 8 || password.length > 128)
+      return fail('--password must be 8 to 128 characters');
     const { config, embedded } = await prepareRuntime(log);
     const app = await NestFactory.createApplicationContext(AppModule.register(config), { logger: ['error', 'warn'] });
     try {
       const outcome = await app.get(UsersService).ensureAdmin(email, password, values.name?.trim() || undefined);
-      console.log(outcome === 'created' ? `Created admin ${email}` : `A user with email ${email} already exists; nothing changed`);
+      console.log(
+        outcome === 'created' ? `Created admin ${email}` : `A user with email ${email} already exists; nothing changed`,
+      );
       return outcome === 'created' ? 0 : 2;
     } finally {
       await app.close();
