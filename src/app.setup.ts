@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { Request, Response } from 'express';
 import { routeNotFound, sendError } from './common/http/all-exceptions.filter';
+import { rejectDeepBodies } from './common/http/json-depth';
 import { assignRequestId } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
 import { createOpenApiDocument, OPENAPI_JSON_PATH } from './common/swagger/openapi';
@@ -55,6 +56,7 @@ export async function configureApp(app: NestExpressApplication, config: AppConfi
   });
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false, parameterLimit: 100 });
+  app.use(rejectDeepBodies);
 
   app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -3,7 +3,7 @@ import { QueryFailedError } from 'typeorm';
 
 export interface ClassifiedDatabaseError {
   status: HttpStatus;
-  code: 'CONFLICT' | 'UNAVAILABLE';
+  code: 'VALIDATION_FAILED' | 'CONFLICT' | 'UNAVAILABLE';
   message: string;
   retryAfterSeconds?: number;
 }
@@ -26,6 +26,15 @@ export function classifyDatabaseError(error: unknown): ClassifiedDatabaseError |
   const code = (driverError as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : '';
 
+  // A NUL character (\u0000) in a string parameter: PostgreSQL text cannot hold it, and it can
+  // only have come from the request.
+  if (code === '22021') {
+    return {
+      status: HttpStatus.BAD_REQUEST,
+      code: 'VALIDATION_FAILED',
+      message: 'The request contains a character that cannot be stored (NUL)',
+    };
+  }
   if (code === '23505') {
     return { status: HttpStatus.CONFLICT, code: 'CONFLICT', message: 'The resource conflicts with an existing one' };
   }

@@ -5,6 +5,8 @@ import { ApiException } from './api-exception';
 /**
  * A path parameter that must be a UUID; anything else is a 400 naming the parameter. It also
  * documents the parameter in OpenAPI, so validation and documentation cannot drift apart.
+ * UUIDs are case-insensitive: the value is handed on lower-case, as PostgreSQL returns ids, so
+ * that comparing it with an id (the caller's own, say) does not depend on the client's case.
  */
 export const UuidParam =
   (name: string): ParameterDecorator =>
@@ -17,6 +19,7 @@ export const UuidParam =
             { field: name, message: `${name} must be a UUID` },
           ]),
       }),
+      { transform: (value: string) => value.toLowerCase() },
     )(target, key, index);
     if (key === undefined) return;
     ApiParam({ name, schema: { type: 'string', format: 'uuid', maxLength: 36 } })(

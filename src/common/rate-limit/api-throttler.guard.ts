@@ -5,6 +5,11 @@ import { ApiException } from '../http/api-exception';
 /** The global per-client limit (RATE_LIMIT_PER_MINUTE per IP), answering in the error envelope. */
 @Injectable()
 export class ApiThrottlerGuard extends ThrottlerGuard {
+  /** One counter per client, whichever route it calls (the default key adds controller and handler). */
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
+  }
+
   protected override async throwThrottlingException(
     _context: ExecutionContext,
     detail: ThrottlerLimitDetail,

@@ -1,14 +1,20 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
 import { PLATFORM_ROLES } from '../../common/auth/auth-user';
 import { NormalizeEmail, Trim } from '../../common/http/validation';
+
+/**
+ * An optional field may be left out, but not sent as null: IsOptional() would skip validation
+ * for null too, and null would then reach the database (a NOT NULL violation, a 500).
+ */
+const Optional = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 /** The validated, documented fields of a user, shared by every DTO that takes them. */
 export const EmailField = (optional = false): PropertyDecorator =>
   applyDecorators(
     (optional ? ApiPropertyOptional : ApiProperty)({ format: 'email', maxLength: 254, example: 'ada@example.com' }),
-    ...(optional ? [IsOptional()] : []),
+    ...(optional ? [Optional()] : []),
     NormalizeEmail(),
     IsEmail({}, { message: '$property must be an email' }),
     MaxLength(254),
@@ -17,7 +23,7 @@ export const EmailField = (optional = false): PropertyDecorator =>
 export const NameField = (optional = false): PropertyDecorator =>
   applyDecorators(
     (optional ? ApiPropertyOptional : ApiProperty)({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' }),
-    ...(optional ? [IsOptional()] : []),
+    ...(optional ? [Optional()] : []),
     Trim(),
     IsString(),
     IsNotEmpty(),
@@ -38,6 +44,6 @@ export const RoleField = (): PropertyDecorator =>
       enumName: 'PlatformRole',
       description: 'Platform role; only admins may set it',
     }),
-    IsOptional(),
+    Optional(),
     IsIn(PLATFORM_ROLES),
   );
