@@ -10,8 +10,8 @@ export function etagFor(version: number): string {
 
 /**
  * What If-Match asks for: undefined (no header, or `*`) lets the write through; otherwise the
- * versions it names. A tag that is not one of ours names no version and so never matches.
- * Weak tags (`W/"3"`) are accepted as a courtesy to clients that send back what they got.
+ * versions it names. If-Match compares strong tags (RFC 9110 §13.1.1), so a weak tag, or a tag
+ * that is not one of ours, names no version and never matches.
  */
 export type ExpectedVersions = number[] | undefined;
 
@@ -19,7 +19,7 @@ export function parseIfMatch(header: string | undefined): ExpectedVersions {
   if (header === undefined || header.trim() === '*') return undefined;
   const versions: number[] = [];
   for (const tag of header.split(',')) {
-    const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(tag);
+    const match = /^\s*"(\d{1,9})"\s*$/.exec(tag);
     if (match) versions.push(Number(match[1]));
   }
   return versions;

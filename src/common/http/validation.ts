@@ -34,3 +34,9 @@ export const Trim = (): PropertyDecorator =>
 /** Emails are compared and stored lower-case. */
 export const NormalizeEmail = (): PropertyDecorator =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
+
+/** A query integer: only plain decimal digits become a number (`0x10`, `1e1`, ` 5` stay invalid). */
+export const ToInteger = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value,
+  );

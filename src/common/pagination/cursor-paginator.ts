@@ -22,6 +22,7 @@ export interface KeysetPage<Row extends ObjectLiteral, Item> {
 }
 
 const SIGNATURE_BYTES = 16;
+const MAX_CURSOR_LENGTH = 2048;
 
 /**
  * Keyset (cursor) pagination for every list in the API. Cursors are opaque, HMAC-signed
@@ -65,6 +66,7 @@ export class CursorPaginator {
   }
 
   decode(cursor: string, scope: string): [string | number, string] {
+    if (cursor.length > MAX_CURSOR_LENGTH) throw invalidCursor();
     const [payload, signature, extra] = cursor.split('.');
     if (extra !== undefined || !payload || !signature) throw invalidCursor();
     const expected = Buffer.from(this.sign(payload));
