@@ -1,0 +1,188 @@
+import { EnvError, parseEnvironment } from './env.schema';
+
+/** The EnvError that parsing this environment throws (fails the test if it does not throw one). */
+function envErrorOf(raw: Record<string, string>): EnvError {
+  try {
+    parseEnvironment(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EnvError);
+    return error as EnvError;
+  }
+  throw new Error(`parseEnvironment accepted ${JSON.stringify(raw)}`);
+}
+
+const STRONG_SECRET = 'q7Vd2mKx9LpR4tWz8NcY1bHf6GjS3uEa0iOv'; // 36 chars, no pattern
+const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app:pw@db.internal:5432/tasklane' };
+
+describe('parseEnvironment', () => {
+  it('has defaults for everything optional', () => {
+    expect(parseEnvironment({})).toEqual({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      DATABASE_URL: undefined,
+      DB_POOL_MAX: 10,
+      DB_CONNECTION_TIMEOUT_MS: 5000,
+      DB_STATEMENT_TIMEOUT_MS: 10_000,
+      JWT_SECRET: undefined,
+      JWT_ACCESS_TTL: 15 * 60,
+      JWT_REFRESH_TTL: 30 * 86400,
+      CORS_ORIGINS: undefined,
+      LOG_LEVEL: 'info',
+      ADMIN_EMAIL: undefined,
+      ADMIN_PASSWORD: undefined,
+      METRICS_TOKEN: undefined,
+      REDIS_URL: undefined,
+      UPLOAD_DIR: '.data/uploads',
+      UPLOAD_MAX_BYTES: 10 * 1024 * 1024,
+      RATE_LIMIT_PER_MINUTE: 600,
+      LOGIN_RATE_LIMIT_PER_IP: 30,
+      LOGIN_RATE_LIMIT_PER_ACCOUNT: 10,
+      MIGRATIONS_RUN: true,
+      TRUST_PROXY: false,
+      SHUTDOWN_TIMEOUT_MS: 8000,
+    });
+  });
+
+  it('treats empty and blank values as unset', () => {
+    const env = parseEnvironment({ PORT: '', LOG_LEVEL: '  ', DATABASE_URL: '' });
+    expect(env.PORT).toBe(3000);
+    expect(env.LOG_LEVEL).toBe('info');
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('parses the values it is given', () => {
+    const env = parseEnvironment({
+      NODE_ENV: 'test',
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgresql://u:p@localhost:5432/db',
+      DB_POOL_MAX: '25',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      LOG_LEVEL: 'debug',
+      ADMIN_EMAIL: 'Admin@Example.com',
+      ADMIN_PASSWORD: 'long-enough-pw',
+      REDIS_URL: 'redis://localhost:6379',
+      MIGRATIONS_RUN: 'false',
+      TRUST_PROXY: 'yes',
+    });
+    expect(env).toMatchObject({
+      NODE_ENV: 'test',
+      PORT: 8080,
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgresql://u:p@localhost:5432/db',
+      DB_POOL_MAX: 25,
+      CORS_ORIGINS: ['https://app.example.com', 'http://localhost:5173'],
+      LOG_LEVEL: 'debug',
+      ADMIN_EMAIL: 'admin@example.com',
+      ADMIN_PASSWORD: 'long-enough-pw',
+      REDIS_URL: 'redis://localhost:6379',
+      MIGRATIONS_RUN: false,
+      TRUST_PROXY: true,
+    });
+  });
+
+  it.each([
+    ['900', 900],
+    ['900s', 900],
+    ['15m', 15 * 60],
+    ['12h', 12 * 3600],
+    ['30d', 30 * 86400],
+  ])('reads the duration %s as %d seconds', (value, seconds) => {
+    expect(parseEnvironment({ JWT_ACCESS_TTL: value }).JWT_ACCESS_TTL).toBe(seconds);
+    expect(parseEnvironment({ JWT_REFRESH_TTL: value }).JWT_REFRESH_TTL).toBe(seconds);
+  });
+
+  it.each([
+    ['PORT', { PORT: 'abc' }],
+    ['PORT', { PORT: '70000' }],
+    ['PORT', { PORT: '-1' }],
+    ['PORT', { PORT: '80.5' }],
+    ['NODE_ENV', { NODE_ENV: 'staging' }],
+    ['DB_POOL_MAX', { DB_POOL_MAX: '0' }],
+    ['DB_STATEMENT_TIMEOUT_MS', { DB_STATEMENT_TIMEOUT_MS: '10' }],
+    ['JWT_ACCESS_TTL', { JWT_ACCESS_TTL: '5x' }],
+    ['JWT_ACCESS_TTL', { JWT_ACCESS_TTL: '15 m' }],
+    ['JWT_ACCESS_TTL', { JWT_ACCESS_TTL: '1s' }],
+    ['JWT_REFRESH_TTL', { JWT_REFRESH_TTL: '-30d' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://u:p@localhost:3306/db' }],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
+    ['REDIS_URL', { REDIS_URL: 'http://localhost:6379' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'notaurl' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/path' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com,notaurl' }],
+    ['MIGRATIONS_RUN', { MIGRATIONS_RUN: 'maybe' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '2' }],
+    ['RATE_LIMIT_PER_MINUTE', { RATE_LIMIT_PER_MINUTE: '0' }],
+    ['ADMIN_EMAIL', { ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long-enough-pw' }],
+    ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'admin@example.com' }],
+    ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'short' }],
+    ['JWT_SECRET', { JWT_SECRET: 'too-short-for-a-secret' }],
+  ])('rejects a bad %s with an EnvError naming it', (variable, raw) => {
+    const error = envErrorOf(raw);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+  });
+
+  it('quotes the bad value in the message where that helps', () => {
+    expect(envErrorOf({ PORT: 'abc' }).message).toBe(
+      'Invalid environment variable PORT: must be a whole number (got "abc")',
+    );
+    expect(envErrorOf({ LOG_LEVEL: 'loud' }).message).toContain('"loud"');
+  });
+
+  it('never echoes a secret in the message', () => {
+    const secret = 'short-secret-value';
+    expect(envErrorOf({ JWT_SECRET: secret }).message).not.toContain(secret);
+    expect(envErrorOf({ ...PRODUCTION, JWT_SECRET: 'changeme'.repeat(5) }).message).not.toContain('changeme');
+  });
+
+  it('accepts CORS_ORIGINS=*', () => {
+    expect(parseEnvironment({ CORS_ORIGINS: '*' }).CORS_ORIGINS).toEqual(['*']);
+  });
+
+  describe('in production', () => {
+    it('requires DATABASE_URL (no embedded PostgreSQL)', () => {
+      const { NODE_ENV } = PRODUCTION;
+      expect(envErrorOf({ NODE_ENV, JWT_SECRET: STRONG_SECRET }).variable).toBe('DATABASE_URL');
+    });
+
+    it('requires JWT_SECRET', () => {
+      expect(envErrorOf({ ...PRODUCTION }).variable).toBe('JWT_SECRET');
+    });
+
+    it.each([
+      ['short', 'Xk3-9fQz'],
+      ['31 characters', STRONG_SECRET.slice(0, 31)],
+      ['a placeholder repeated', 'changeme'.repeat(5)],
+      ['a spaced placeholder', 'change-me-change-me-change-me-42'],
+      ['one character repeated', 'a'.repeat(40)],
+      ['a short pattern repeated', 'abc123'.repeat(7)],
+      ['the word secret', 'my-super-secret-jwt-key-0123456789'],
+    ])('refuses a weak JWT_SECRET (%s)', (_label, secret) => {
+      const error = envErrorOf({ ...PRODUCTION, JWT_SECRET: secret });
+      expect(error.variable).toBe('JWT_SECRET');
+      expect(error.message).toContain('JWT_SECRET');
+    });
+
+    it('accepts a strong JWT_SECRET', () => {
+      const env = parseEnvironment({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET });
+      expect(env.NODE_ENV).toBe('production');
+      expect(env.JWT_SECRET).toBe(STRONG_SECRET);
+      expect(env.DATABASE_URL).toBe(PRODUCTION.DATABASE_URL);
+    });
+
+    it('refuses a weak METRICS_TOKEN or ADMIN_PASSWORD', () => {
+      const base = { ...PRODUCTION, JWT_SECRET: STRONG_SECRET };
+      expect(envErrorOf({ ...base, METRICS_TOKEN: 'x'.repeat(20) }).variable).toBe('METRICS_TOKEN');
+      expect(envErrorOf({ ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'password1234' }).variable).toBe(
+        'ADMIN_PASSWORD',
+      );
+    });
+
+    it('accepts the same weak values outside production', () => {
+      expect(() => parseEnvironment({ JWT_SECRET: 'a'.repeat(40), METRICS_TOKEN: 'x'.repeat(20) })).not.toThrow();
+    });
+  });
+});
