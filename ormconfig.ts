@@ -9,7 +9,9 @@ import { dataSourceOptions } from './src/database/data-source.options';
  */
 const env = loadEnvironment();
 if (!env.DATABASE_URL) {
-  throw new Error('Set DATABASE_URL for the TypeORM CLI (or use `npm run cli -- migrate` with the embedded PostgreSQL)');
+  throw new Error(
+    'Set DATABASE_URL for the TypeORM CLI (or use `npm run cli -- migrate` with the embedded PostgreSQL)',
+  );
 }
 
 export default new DataSource({
