@@ -83,8 +83,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     { module: class TestRootModule {}, imports: root } as DynamicModule,
     { bodyParser: false, logger: false, abortOnError: false },
   );
-  await configureApp(app, config);
-  await app.listen(0, '127.0.0.1');
+  try {
+    await configureApp(app, config);
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    // A half-started app keeps its database listener retrying and Jest from exiting.
+    await app.close().catch(() => undefined);
+    await database?.drop();
+    throw error;
+  }
   const server = app.getHttpServer() as Server;
 
   return {
