@@ -14,6 +14,11 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { httpLoggerOptions } from './logging/http-logger.options';
 import { UsersModule } from './users/users.module';
+import { AuditModule } from './audit/audit.module';
+import { IdempotencyModule } from './common/idempotency/idempotency.module';
+import { OrgsModule } from './orgs/orgs.module';
+import { ProjectsModule } from './projects/projects.module';
+import { TasksModule } from './tasks/tasks.module';
 
 @Module({})
 export class AppModule {
@@ -28,8 +33,13 @@ export class AppModule {
         RateLimitModule,
         HealthModule,
         SessionsModule,
+        IdempotencyModule,
         UsersModule,
         AuthModule,
+        OrgsModule,
+        ProjectsModule,
+        TasksModule,
+        AuditModule,
       ],
       providers: [
         // Global guards run in this order: rate limit, authentication, body type.

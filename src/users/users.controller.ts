@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AuthUser, CurrentUser } from '../common/auth/auth-user';
+import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
 import { AdminOnly } from '../common/decorators/admin-only.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
@@ -81,12 +81,13 @@ export class UsersController {
   @ConditionalWrite()
   @ApiOperation({ summary: 'Delete a user (self or admin): sign-in disabled, sessions revoked' })
   @ApiNoContent('Deleted')
-  @ApiErrors(404)
+  @ApiErrors(404, 409)
   async remove(
     @CurrentUser() caller: AuthUser,
+    @CurrentActor() actor: Actor,
     @UuidParam('id') id: string,
     @IfMatch() expected: ExpectedVersions,
   ): Promise<void> {
-    await this.users.delete(caller, id, expected);
+    await this.users.delete(caller, id, expected, actor.requestId);
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SessionsModule } from '../auth/sessions/sessions.module';
 import { PaginationModule } from '../common/pagination/pagination.module';
+import { AuditModule } from '../audit/audit.module';
 import { AdminBootstrap } from './admin-bootstrap';
 import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
@@ -9,7 +10,7 @@ import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), SessionsModule, PaginationModule],
+  imports: [TypeOrmModule.forFeature([User]), SessionsModule, PaginationModule, AuditModule],
   controllers: [UsersController],
   providers: [UsersService, PasswordHasher, AdminBootstrap],
   exports: [UsersService, PasswordHasher],

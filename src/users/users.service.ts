@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuthUser, PlatformRole } from '../common/auth/auth-user';
+import { Actor, AuthUser, PlatformRole } from '../common/auth/auth-user';
+import { OrgRole } from '../common/tenancy/org-role';
+import { AuditService } from '../audit/audit.service';
 import { ApiException } from '../common/http/api-exception';
 import { ExpectedVersions, versionMatches } from '../common/http/etag';
 import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
@@ -37,6 +39,7 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
     private readonly paginator: CursorPaginator,
+    private readonly audit: AuditService,
   ) {}
 
   /** Creates a user, in the caller's transaction when one is given. Taken email → 409. */
@@ -142,11 +145,12 @@ export class UsersService {
   }
 
   /** Soft-deletes: sign-in is disabled, sessions end, the email is free again. */
-  async delete(caller: AuthUser, id: string, expected: ExpectedVersions): Promise<void> {
+  async delete(caller: AuthUser, id: string, expected: ExpectedVersions, requestId: string): Promise<void> {
     this.assertVisible(caller, id);
     const revocation = await this.dataSource.transaction(async (manager) => {
       const current = await this.findActive(id, manager, true);
       if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
+      await this.leaveOrgs(manager, { userId: caller.id, requestId }, id);
       await manager.query(
         'UPDATE users SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1',
         [id],
@@ -154,6 +158,38 @@ export class UsersService {
       return this.sessions.revokeAllOfUser(manager, id, 'account_deleted');
     });
     this.sessions.applied(revocation);
+  }
+
+  /**
+   * A deleted account leaves its organizations (each departure audited), unless it is the last
+   * owner of one: then the deletion is refused with 409.
+   */
+  private async leaveOrgs(manager: EntityManager, actor: Actor, userId: string): Promise<void> {
+    const memberships: { org_id: string; role: OrgRole }[] = await manager.query(
+      'SELECT org_id, role FROM memberships WHERE user_id = $1 ORDER BY org_id FOR UPDATE',
+      [userId],
+    );
+    const owned = memberships.filter((m) => m.role === 'owner').map((m) => m.org_id);
+    if (owned.length > 0) {
+      const [orphaned]: { org_id: string }[] = await manager.query(
+        `SELECT o.org_id FROM unnest($1::uuid[]) AS o(org_id)
+          WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = o.org_id AND m.role = 'owner' AND m.user_id <> $2)`,
+        [owned, userId],
+      );
+      if (orphaned) {
+        throw ApiException.conflict('This user is the last owner of an organization: make someone else owner first');
+      }
+    }
+    await manager.query('DELETE FROM memberships WHERE user_id = $1', [userId]);
+    for (const m of memberships) {
+      await this.audit.record(manager, actor, {
+        orgId: m.org_id,
+        action: 'membership.deleted',
+        entityType: 'membership',
+        entityId: userId,
+        changes: { role: [m.role, null] },
+      });
+    }
   }
 
   /** Creates the admin if no active user has this email; used at boot and by the CLI. */

@@ -1,4 +1,5 @@
 import { HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { ApiException, ErrorDetail } from './api-exception';
 
@@ -40,3 +41,10 @@ export const ToInteger = (): PropertyDecorator =>
   Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value,
   );
+
+/**
+ * An optional field may be left out, but not sent as null: IsOptional() would skip validation
+ * for null too, and null would then reach the database (a NOT NULL violation, a 500).
+ */
+export const OptionalField = (): PropertyDecorator =>
+  ValidateIf((_object: object, value: unknown) => value !== undefined);

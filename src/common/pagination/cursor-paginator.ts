@@ -6,16 +6,20 @@ import { ApiException } from '../http/api-exception';
 import { Page } from './page';
 
 export type SortDirection = 'ASC' | 'DESC';
+/** The sort value (null for a nullable column) and the id of the last row of a page. */
+export type CursorPosition = [string | number | null, string];
 
 export interface KeysetPage<Row extends ObjectLiteral, Item> {
   /** Names the list, its filters and its sort: a cursor is valid only for the same scope. */
   scope: string;
-  /** The SQL expression sorted on (not nullable) and its direction; the id breaks ties. */
+  /** The SQL expression sorted on and its direction; the id breaks ties. */
   sortColumn: string;
+  /** Nullable sort columns put nulls last in both directions. */
+  nullable?: boolean;
   idColumn: string;
   direction: SortDirection;
   /** The sort value and id of a row, as the cursor stores them. */
-  position: (row: Row) => [string | number, string];
+  position: (row: Row) => CursorPosition;
   map: (row: Row) => Item;
   limit: number;
   cursor?: string;
@@ -41,16 +45,12 @@ export class CursorPaginator {
     qb: SelectQueryBuilder<Row>,
     page: KeysetPage<Row, Item>,
   ): Promise<Page<Item>> {
-    const comparison = page.direction === 'ASC' ? '>' : '<';
     if (page.cursor !== undefined) {
       const [value, id] = this.decode(page.cursor, page.scope);
-      qb.andWhere(`(${page.sortColumn}, ${page.idColumn}) ${comparison} (:cursorValue, :cursorId)`, {
-        cursorValue: value,
-        cursorId: id,
-      });
+      qb.andWhere(afterPosition(page, value), { cursorValue: value, cursorId: id });
     }
     const rows = await qb
-      .orderBy(page.sortColumn, page.direction)
+      .orderBy(page.sortColumn, page.direction, page.nullable ? 'NULLS LAST' : undefined)
       .addOrderBy(page.idColumn, page.direction)
       .limit(page.limit + 1)
       .getMany();
@@ -60,12 +60,12 @@ export class CursorPaginator {
     return new Page(items.map(page.map), page.limit, nextCursor);
   }
 
-  encode(scope: string, position: [string | number, string]): string {
+  encode(scope: string, position: CursorPosition): string {
     const payload = Buffer.from(JSON.stringify({ s: scopeDigest(scope), p: position })).toString('base64url');
     return `${payload}.${this.sign(payload)}`;
   }
 
-  decode(cursor: string, scope: string): [string | number, string] {
+  decode(cursor: string, scope: string): CursorPosition {
     if (cursor.length > MAX_CURSOR_LENGTH) throw invalidCursor();
     const [payload, signature, extra] = cursor.split('.');
     if (extra !== undefined || !payload || !signature) throw invalidCursor();
@@ -80,12 +80,24 @@ export class CursorPaginator {
     }
     const position = parsed.p;
     if (parsed.s !== scopeDigest(scope) || !Array.isArray(position) || position.length !== 2) throw invalidCursor();
-    return position as [string | number, string];
+    return position as CursorPosition;
   }
 
   private sign(payload: string): string {
     return createHmac('sha256', this.key).update(payload).digest().subarray(0, SIGNATURE_BYTES).toString('base64url');
   }
+}
+
+/** Rows after the cursor position in the page's order (nulls last, then by id). */
+function afterPosition(
+  page: Pick<KeysetPage<ObjectLiteral, unknown>, 'direction' | 'sortColumn' | 'idColumn' | 'nullable'>,
+  value: string | number | null,
+): string {
+  const beyond = page.direction === 'ASC' ? '>' : '<';
+  const { sortColumn: column, idColumn: id } = page;
+  if (!page.nullable) return `(${column}, ${id}) ${beyond} (:cursorValue, :cursorId)`;
+  if (value === null) return `(${column} IS NULL AND ${id} ${beyond} :cursorId)`;
+  return `(${column} ${beyond} :cursorValue OR (${column} = :cursorValue AND ${id} ${beyond} :cursorId) OR ${column} IS NULL)`;
 }
 
 function scopeDigest(scope: string): string {

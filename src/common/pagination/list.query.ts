@@ -4,7 +4,14 @@ import { ToInteger } from '../http/validation';
 
 /** `limit` and `cursor`, shared by every list's query DTO. */
 export class ListQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20, description: 'Page size' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int32',
+    minimum: 1,
+    maximum: 100,
+    default: 20,
+    description: 'Page size',
+  })
   @IsOptional()
   @ToInteger()
   @IsInt()

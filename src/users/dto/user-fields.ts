@@ -1,20 +1,14 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 import { PLATFORM_ROLES } from '../../common/auth/auth-user';
-import { NormalizeEmail, Trim } from '../../common/http/validation';
-
-/**
- * An optional field may be left out, but not sent as null: IsOptional() would skip validation
- * for null too, and null would then reach the database (a NOT NULL violation, a 500).
- */
-const Optional = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
+import { NormalizeEmail, OptionalField, Trim } from '../../common/http/validation';
 
 /** The validated, documented fields of a user, shared by every DTO that takes them. */
 export const EmailField = (optional = false): PropertyDecorator =>
   applyDecorators(
     (optional ? ApiPropertyOptional : ApiProperty)({ format: 'email', maxLength: 254, example: 'ada@example.com' }),
-    ...(optional ? [Optional()] : []),
+    ...(optional ? [OptionalField()] : []),
     NormalizeEmail(),
     IsEmail({}, { message: '$property must be an email' }),
     MaxLength(254),
@@ -23,7 +17,7 @@ export const EmailField = (optional = false): PropertyDecorator =>
 export const NameField = (optional = false): PropertyDecorator =>
   applyDecorators(
     (optional ? ApiPropertyOptional : ApiProperty)({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' }),
-    ...(optional ? [Optional()] : []),
+    ...(optional ? [OptionalField()] : []),
     Trim(),
     IsString(),
     IsNotEmpty(),
@@ -44,6 +38,6 @@ export const RoleField = (): PropertyDecorator =>
       enumName: 'PlatformRole',
       description: 'Platform role; only admins may set it',
     }),
-    Optional(),
+    OptionalField(),
     IsIn(PLATFORM_ROLES),
   );

@@ -1,0 +1,52 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { AuditEvent } from './audit-event.entity';
+
+export const AUDIT_ENTITY_TYPES = ['org', 'membership', 'project', 'task', 'comment', 'attachment'] as const;
+
+export class AuditEventResponse {
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  id: string;
+
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  orgId: string;
+
+  @ApiProperty({ type: String, format: 'uuid', maxLength: 36, nullable: true })
+  actorId: string | null;
+
+  @ApiProperty({ maxLength: 64, pattern: '^[a-z]+\\.[a-z_]+$', example: 'task.updated' })
+  action: string;
+
+  @ApiProperty({ enum: AUDIT_ENTITY_TYPES, enumName: 'AuditEntityType' })
+  entityType: string;
+
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  entityId: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'array', minItems: 2, maxItems: 2, items: {} },
+    description: '{field: [old, new]} for every field the change touched',
+    example: { status: ['todo', 'done'] },
+  })
+  changes: Record<string, [unknown, unknown]>;
+
+  @ApiProperty({ type: String, maxLength: 128, nullable: true, pattern: '^[A-Za-z0-9._-]{1,128}$' })
+  requestId: string | null;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  createdAt: string;
+
+  static from(event: AuditEvent): AuditEventResponse {
+    return {
+      id: event.id,
+      orgId: event.orgId,
+      actorId: event.actorId,
+      action: event.action,
+      entityType: event.entityType,
+      entityId: event.entityId,
+      changes: event.changes,
+      requestId: event.requestId,
+      createdAt: event.createdAt.toISOString(),
+    };
+  }
+}

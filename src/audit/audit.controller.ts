@@ -1,0 +1,27 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Page } from '../common/pagination/page';
+import { ApiErrors } from '../common/swagger/api-errors.decorator';
+import { ApiListEnvelope } from '../common/swagger/envelope.schemas';
+import { CurrentMembership, Membership, OrgAccess } from '../common/tenancy/org-access';
+import { AuditEventResponse } from './audit-event.response';
+import { AuditService } from './audit.service';
+import { ListAuditEventsQuery } from './dto/list-audit-events.query';
+
+@ApiTags('audit')
+@ApiErrors(400)
+@Controller('orgs/:orgId/audit-events')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @OrgAccess('admin')
+  @ApiOperation({ summary: "The org's audit trail, newest first (admin+)" })
+  @ApiListEnvelope(AuditEventResponse)
+  list(
+    @CurrentMembership() membership: Membership,
+    @Query() query: ListAuditEventsQuery,
+  ): Promise<Page<AuditEventResponse>> {
+    return this.audit.list(membership.orgId, query);
+  }
+}

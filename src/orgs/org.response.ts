@@ -1,0 +1,71 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ORG_ROLES, OrgRole } from '../common/tenancy/org-role';
+
+export class OrgResponse {
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  id: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Inc.' })
+  name: string;
+
+  @ApiProperty({ pattern: '^[a-z0-9-]{2,48}$', minLength: 2, maxLength: 48, example: 'acme' })
+  slug: string;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  updatedAt: string;
+
+  @ApiProperty({ minimum: 1 })
+  version: number;
+
+  static from(org: {
+    id: string;
+    name: string;
+    slug: string;
+    createdAt: Date;
+    updatedAt: Date;
+    version: number;
+  }): OrgResponse {
+    return {
+      id: org.id,
+      name: org.name,
+      slug: org.slug,
+      createdAt: org.createdAt.toISOString(),
+      updatedAt: org.updatedAt.toISOString(),
+      version: org.version,
+    };
+  }
+}
+
+export class MemberUser {
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  id: string;
+
+  @ApiProperty({ format: 'email', maxLength: 254 })
+  email: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 100 })
+  name: string;
+}
+
+export class MemberResponse {
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  userId: string;
+
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  orgId: string;
+
+  @ApiProperty({ enum: ORG_ROLES, enumName: 'OrgRole' })
+  role: OrgRole;
+
+  @ApiProperty({ type: MemberUser })
+  user: MemberUser;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  updatedAt: string;
+}

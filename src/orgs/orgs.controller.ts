@@ -1,0 +1,134 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
+import { UuidParam } from '../common/http/uuid-param';
+import { ListQuery } from '../common/pagination/list.query';
+import { Page } from '../common/pagination/page';
+import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
+import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
+import { CurrentMembership, Membership, OrgAccess } from '../common/tenancy/org-access';
+import { AddMemberDto, CreateOrgDto, ListOrgsQuery, UpdateMemberDto, UpdateOrgDto } from './dto/org.dto';
+import { MembersService } from './members.service';
+import { MemberResponse, OrgResponse } from './org.response';
+import { OrgsService } from './orgs.service';
+
+@ApiTags('orgs')
+@ApiErrors(400)
+@Controller('orgs')
+export class OrgsController {
+  constructor(
+    private readonly orgs: OrgsService,
+    private readonly members: MembersService,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an organization; you become its owner' })
+  @ApiEnvelope(OrgResponse, HttpStatus.CREATED, 'Created; Location points at the organization')
+  @ApiErrors(409)
+  async create(
+    @CurrentActor() actor: Actor,
+    @Body() body: CreateOrgDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<OrgResponse> {
+    const org = await this.orgs.create(actor, body);
+    res.location(`/api/v1/orgs/${org.id}`);
+    return org;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The organizations you belong to' })
+  @ApiListEnvelope(OrgResponse)
+  list(@CurrentUser() user: AuthUser, @Query() query: ListOrgsQuery): Promise<Page<OrgResponse>> {
+    return this.orgs.listMine(user.id, query);
+  }
+
+  @Get(':orgId')
+  @ApiOperation({ summary: 'An organization (members)' })
+  @ApiEnvelope(OrgResponse)
+  @ApiErrors(404)
+  get(@CurrentUser() user: AuthUser, @UuidParam('orgId') orgId: string): Promise<OrgResponse> {
+    return this.orgs.get(user.id, orgId);
+  }
+
+  @Patch(':orgId')
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Rename an organization or change its slug (admin+)' })
+  @ApiEnvelope(OrgResponse)
+  @ApiErrors(403, 404, 409)
+  update(
+    @CurrentActor() actor: Actor,
+    @UuidParam('orgId') orgId: string,
+    @Body() body: UpdateOrgDto,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<OrgResponse> {
+    return this.orgs.update(actor, orgId, body, expected);
+  }
+
+  @Delete(':orgId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Delete an organization with its projects and tasks (owner)' })
+  @ApiNoContent('Deleted')
+  @ApiErrors(403, 404)
+  async remove(
+    @CurrentActor() actor: Actor,
+    @UuidParam('orgId') orgId: string,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<void> {
+    await this.orgs.delete(actor, orgId, expected);
+  }
+
+  @Get(':orgId/members')
+  @OrgAccess('viewer')
+  @ApiOperation({ summary: 'Members, oldest first (members)' })
+  @ApiListEnvelope(MemberResponse)
+  listMembers(@CurrentMembership() membership: Membership, @Query() query: ListQuery): Promise<Page<MemberResponse>> {
+    return this.members.list(membership.orgId, query);
+  }
+
+  @Post(':orgId/members')
+  @OrgAccess('admin')
+  @ApiOperation({ summary: 'Add an existing user by email (admin+; owners only by owners)' })
+  @ApiEnvelope(MemberResponse, HttpStatus.CREATED, 'Added; Location points at the membership')
+  @ApiErrors(409)
+  async addMember(
+    @CurrentActor() actor: Actor,
+    @CurrentMembership() membership: Membership,
+    @Body() body: AddMemberDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<MemberResponse> {
+    const member = await this.members.add(actor, membership, body.email, body.role);
+    res.location(`/api/v1/orgs/${membership.orgId}/members/${member.userId}`);
+    return member;
+  }
+
+  @Patch(':orgId/members/:userId')
+  @OrgAccess('admin')
+  @ApiOperation({ summary: "Change a member's role (admin+; owner roles only by owners)" })
+  @ApiEnvelope(MemberResponse)
+  @ApiErrors(409)
+  changeRole(
+    @CurrentActor() actor: Actor,
+    @CurrentMembership() membership: Membership,
+    @UuidParam('userId') userId: string,
+    @Body() body: UpdateMemberDto,
+  ): Promise<MemberResponse> {
+    return this.members.changeRole(actor, membership, userId, body.role);
+  }
+
+  @Delete(':orgId/members/:userId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @OrgAccess('viewer')
+  @ApiOperation({ summary: 'Remove a member (admin+), or leave (yourself); the last owner stays' })
+  @ApiNoContent('Removed')
+  @ApiErrors(409)
+  async removeMember(
+    @CurrentActor() actor: Actor,
+    @CurrentMembership() membership: Membership,
+    @UuidParam('userId') userId: string,
+  ): Promise<void> {
+    await this.members.remove(actor, membership, userId);
+  }
+}

@@ -1,0 +1,96 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
+import { UuidParam } from '../common/http/uuid-param';
+import { Page } from '../common/pagination/page';
+import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
+import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
+import { CurrentMembership, Membership, OrgAccess } from '../common/tenancy/org-access';
+import { CreateProjectDto, ListProjectsQuery, ReplaceProjectDto, UpdateProjectDto } from './dto/project.dto';
+import { ProjectResponse } from './project.response';
+import { ProjectsService } from './projects.service';
+
+@ApiTags('projects')
+@ApiErrors(400)
+@Controller()
+export class ProjectsController {
+  constructor(private readonly projects: ProjectsService) {}
+
+  @Get('orgs/:orgId/projects')
+  @OrgAccess('viewer')
+  @ApiOperation({ summary: "The org's projects (members)" })
+  @ApiListEnvelope(ProjectResponse)
+  list(@CurrentMembership() membership: Membership, @Query() query: ListProjectsQuery): Promise<Page<ProjectResponse>> {
+    return this.projects.list(membership.orgId, query);
+  }
+
+  @Post('orgs/:orgId/projects')
+  @OrgAccess('admin')
+  @Idempotent()
+  @ApiOperation({ summary: 'Create a project (admin+)' })
+  @ApiEnvelope(ProjectResponse, HttpStatus.CREATED, 'Created; Location points at the project')
+  @ApiErrors(409)
+  async create(
+    @CurrentActor() actor: Actor,
+    @CurrentMembership() membership: Membership,
+    @Body() body: CreateProjectDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ProjectResponse> {
+    const project = await this.projects.create(actor, membership.orgId, body);
+    res.location(`/api/v1/projects/${project.id}`);
+    return project;
+  }
+
+  @Get('projects/:projectId')
+  @ApiOperation({ summary: 'A project (members)' })
+  @ApiEnvelope(ProjectResponse)
+  @ApiErrors(404)
+  get(@CurrentUser() user: AuthUser, @UuidParam('projectId') projectId: string): Promise<ProjectResponse> {
+    return this.projects.get(user.id, projectId);
+  }
+
+  @Put('projects/:projectId')
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Replace name, description and archived (admin+)' })
+  @ApiEnvelope(ProjectResponse)
+  @ApiErrors(403, 404)
+  replace(
+    @CurrentActor() actor: Actor,
+    @UuidParam('projectId') projectId: string,
+    @Body() body: ReplaceProjectDto,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<ProjectResponse> {
+    return this.projects.update(actor, projectId, body, expected);
+  }
+
+  @Patch('projects/:projectId')
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Change some fields of a project (admin+)' })
+  @ApiEnvelope(ProjectResponse)
+  @ApiErrors(403, 404)
+  update(
+    @CurrentActor() actor: Actor,
+    @UuidParam('projectId') projectId: string,
+    @Body() body: UpdateProjectDto,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<ProjectResponse> {
+    return this.projects.update(actor, projectId, body, expected);
+  }
+
+  @Delete('projects/:projectId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Delete a project and its tasks (admin+)' })
+  @ApiNoContent('Deleted')
+  @ApiErrors(403, 404)
+  async remove(
+    @CurrentActor() actor: Actor,
+    @UuidParam('projectId') projectId: string,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<void> {
+    await this.projects.delete(actor, projectId, expected);
+  }
+}

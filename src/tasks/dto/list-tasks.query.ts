@@ -1,0 +1,101 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { Trim } from '../../common/http/validation';
+import { ListQuery } from '../../common/pagination/list.query';
+import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../task.entity';
+import { DATE } from './task.dto';
+
+export const TASK_SORTS = [
+  'createdAt',
+  '-createdAt',
+  'updatedAt',
+  '-updatedAt',
+  'dueDate',
+  '-dueDate',
+  'priority',
+  '-priority',
+  'number',
+  '-number',
+] as const;
+export type TaskSort = (typeof TASK_SORTS)[number];
+
+/** `?status=todo&status=done` and `?status=todo,done` alike. */
+const List = () =>
+  Transform(({ value }: { value: unknown }) =>
+    (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])),
+  );
+
+const UUID_ME_NONE = /^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+
+export class ListTasksQuery extends ListQuery {
+  @ApiPropertyOptional({
+    isArray: true,
+    enum: TASK_STATUSES,
+    maxItems: 4,
+    description: 'Repeat it or give a comma list: any of them',
+  })
+  @IsOptional()
+  @List()
+  @ArrayMaxSize(4)
+  @IsIn(TASK_STATUSES, { each: true })
+  status?: TaskStatus[];
+
+  @ApiPropertyOptional({
+    isArray: true,
+    enum: TASK_PRIORITIES,
+    maxItems: 4,
+    description: 'Repeat it or give a comma list',
+  })
+  @IsOptional()
+  @List()
+  @ArrayMaxSize(4)
+  @IsIn(TASK_PRIORITIES, { each: true })
+  priority?: TaskPriority[];
+
+  @ApiPropertyOptional({
+    maxLength: 36,
+    pattern: UUID_ME_NONE.source,
+    description: 'A user id, `me` (you) or `none` (unassigned)',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(UUID_ME_NONE, { message: 'assigneeId must be a UUID, me or none' })
+  assigneeId?: string;
+
+  @ApiPropertyOptional({ maxLength: 50, description: 'Tasks carrying this label' })
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @MaxLength(50)
+  label?: string;
+
+  @ApiPropertyOptional({ maxLength: 200, description: 'Full-text search over title and description' })
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+
+  @ApiPropertyOptional({ format: 'date', maxLength: 10, description: 'Due on or before this date' })
+  @IsOptional()
+  @Matches(DATE, { message: 'dueBefore must be a date like 2026-12-01' })
+  @IsISO8601({ strict: true }, { message: 'dueBefore must be a real calendar date' })
+  dueBefore?: string;
+
+  @ApiPropertyOptional({ format: 'date', maxLength: 10, description: 'Due on or after this date' })
+  @IsOptional()
+  @Matches(DATE, { message: 'dueAfter must be a date like 2026-12-01' })
+  @IsISO8601({ strict: true }, { message: 'dueAfter must be a real calendar date' })
+  dueAfter?: string;
+
+  @ApiPropertyOptional({
+    enum: TASK_SORTS,
+    enumName: 'TaskSort',
+    default: '-createdAt',
+    description: 'priority sorts by rank (low < urgent); tasks without a due date come last under dueDate',
+  })
+  @IsOptional()
+  @IsIn(TASK_SORTS)
+  sort: TaskSort = '-createdAt';
+}

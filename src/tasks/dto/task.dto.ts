@@ -1,0 +1,108 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsISO8601,
+  IsNotEmpty,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
+import { OptionalField, Trim } from '../../common/http/validation';
+import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../task.entity';
+
+type Presence = 'required' | 'optional';
+const doc = (presence: Presence) => (presence === 'required' ? ApiProperty : ApiPropertyOptional);
+const optional = (presence: Presence) => (presence === 'optional' ? [OptionalField()] : []);
+/** null is a value here (no assignee, no due date); only a missing field is "not given". */
+const Nullable = (presence: Presence) =>
+  ValidateIf((_o: object, v: unknown) => v !== null && (presence === 'required' || v !== undefined));
+
+export const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+const TitleField = (p: Presence) =>
+  applyDecorators(
+    doc(p)({ minLength: 1, maxLength: 200, example: 'Fix the login page' }),
+    ...optional(p),
+    Trim(),
+    IsString(),
+    IsNotEmpty(),
+    MaxLength(200),
+  );
+const DescriptionField = (p: Presence) =>
+  applyDecorators(doc(p)({ maxLength: 10000 }), ...optional(p), IsString(), MaxLength(10000));
+const StatusField = (p: Presence) =>
+  applyDecorators(doc(p)({ enum: TASK_STATUSES, enumName: 'TaskStatus' }), ...optional(p), IsIn(TASK_STATUSES));
+const PriorityField = (p: Presence) =>
+  applyDecorators(doc(p)({ enum: TASK_PRIORITIES, enumName: 'TaskPriority' }), ...optional(p), IsIn(TASK_PRIORITIES));
+const AssigneeField = (p: Presence) =>
+  applyDecorators(
+    doc(p)({
+      type: String,
+      format: 'uuid',
+      maxLength: 36,
+      nullable: true,
+      description: 'A member of the org, or null',
+    }),
+    Nullable(p),
+    IsUUID(undefined, { message: 'assigneeId must be a UUID or null' }),
+  );
+const DueDateField = (p: Presence) =>
+  applyDecorators(
+    doc(p)({ type: String, format: 'date', maxLength: 10, nullable: true, example: '2026-12-01' }),
+    Nullable(p),
+    IsString(),
+    Matches(DATE, { message: 'dueDate must be a date like 2026-12-01, or null' }),
+    IsISO8601({ strict: true }, { message: 'dueDate must be a real calendar date' }),
+  );
+const LabelsField = (p: Presence) =>
+  applyDecorators(
+    doc(p)({ type: [String], maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 50 } } as never),
+    ...optional(p),
+    Transform(({ value }: { value: unknown }) =>
+      Array.isArray(value) ? value.map((l: unknown) => (typeof l === 'string' ? l.trim() : l)) : value,
+    ),
+    IsArray(),
+    ArrayMaxSize(20),
+    ArrayUnique(),
+    IsString({ each: true }),
+    IsNotEmpty({ each: true }),
+    MaxLength(50, { each: true }),
+  );
+
+export class CreateTaskDto {
+  @TitleField('required') title: string;
+  @DescriptionField('optional') description?: string;
+  @StatusField('optional') status?: TaskStatus;
+  @PriorityField('optional') priority?: TaskPriority;
+  @AssigneeField('optional') assigneeId?: string | null;
+  @DueDateField('optional') dueDate?: string | null;
+  @LabelsField('optional') labels?: string[];
+}
+
+/** PUT: every mutable field; `assigneeId` and `dueDate` may be null but not left out. */
+export class ReplaceTaskDto {
+  @TitleField('required') title: string;
+  @DescriptionField('required') description: string;
+  @StatusField('required') status: TaskStatus;
+  @PriorityField('required') priority: TaskPriority;
+  @AssigneeField('required') assigneeId: string | null;
+  @DueDateField('required') dueDate: string | null;
+  @LabelsField('required') labels: string[];
+}
+
+export class UpdateTaskDto {
+  @TitleField('optional') title?: string;
+  @DescriptionField('optional') description?: string;
+  @StatusField('optional') status?: TaskStatus;
+  @PriorityField('optional') priority?: TaskPriority;
+  @AssigneeField('optional') assigneeId?: string | null;
+  @DueDateField('optional') dueDate?: string | null;
+  @LabelsField('optional') labels?: string[];
+}

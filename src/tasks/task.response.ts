@@ -1,0 +1,74 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Task, TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task.entity';
+
+export class TaskResponse {
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  id: string;
+
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  projectId: string;
+
+  @ApiProperty({ minimum: 1, description: 'Per project, from 1, without gaps' })
+  number: number;
+
+  @ApiProperty({ pattern: '^[A-Z0-9]{2,10}-[0-9]+$', maxLength: 21, example: 'ENG-42' })
+  key: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 200 })
+  title: string;
+
+  @ApiProperty({ maxLength: 10000 })
+  description: string;
+
+  @ApiProperty({ enum: TASK_STATUSES, enumName: 'TaskStatus' })
+  status: TaskStatus;
+
+  @ApiProperty({ enum: TASK_PRIORITIES, enumName: 'TaskPriority' })
+  priority: TaskPriority;
+
+  @ApiProperty({ type: String, format: 'uuid', maxLength: 36, nullable: true })
+  assigneeId: string | null;
+
+  @ApiProperty({ type: String, format: 'date', maxLength: 10, nullable: true, example: '2026-12-01' })
+  dueDate: string | null;
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: 50 },
+    maxItems: 20,
+    example: ['backend'],
+  })
+  labels: string[];
+
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  createdBy: string;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  updatedAt: string;
+
+  @ApiProperty({ minimum: 1 })
+  version: number;
+
+  static from(t: Task): TaskResponse {
+    return {
+      id: t.id,
+      projectId: t.projectId,
+      number: t.number,
+      key: `${t.projectKey}-${t.number}`,
+      title: t.title,
+      description: t.description,
+      status: t.status,
+      priority: t.priority,
+      assigneeId: t.assigneeId,
+      dueDate: t.dueDate,
+      labels: t.labels,
+      createdBy: t.createdBy,
+      createdAt: t.createdAt.toISOString(),
+      updatedAt: t.updatedAt.toISOString(),
+      version: t.version,
+    };
+  }
+}

@@ -1,0 +1,112 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
+import { UuidParam } from '../common/http/uuid-param';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { Page } from '../common/pagination/page';
+import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
+import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
+import { CurrentMembership, Membership, OrgAccess } from '../common/tenancy/org-access';
+import { ListTasksQuery } from './dto/list-tasks.query';
+import { CreateTaskDto, ReplaceTaskDto, UpdateTaskDto } from './dto/task.dto';
+import { TaskResponse } from './task.response';
+import { TasksService } from './tasks.service';
+
+@ApiTags('tasks')
+@ApiErrors(400)
+@Controller()
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Get('projects/:projectId/tasks')
+  @ApiOperation({ summary: "A project's tasks, filtered and sorted (members)" })
+  @ApiListEnvelope(TaskResponse)
+  @ApiErrors(404)
+  list(
+    @CurrentUser() user: AuthUser,
+    @UuidParam('projectId') projectId: string,
+    @Query() query: ListTasksQuery,
+  ): Promise<Page<TaskResponse>> {
+    return this.tasks.listInProject(user.id, projectId, query);
+  }
+
+  @Post('projects/:projectId/tasks')
+  @Idempotent()
+  @ApiOperation({ summary: 'Create a task (member+); numbers are per project, without gaps' })
+  @ApiEnvelope(TaskResponse, HttpStatus.CREATED, 'Created; Location points at the task')
+  @ApiErrors(403, 404, 409)
+  async create(
+    @CurrentActor() actor: Actor,
+    @UuidParam('projectId') projectId: string,
+    @Body() body: CreateTaskDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaskResponse> {
+    const task = await this.tasks.create(actor, projectId, body);
+    res.location(`/api/v1/tasks/${task.id}`);
+    return task;
+  }
+
+  @Get('orgs/:orgId/tasks')
+  @OrgAccess('viewer')
+  @ApiOperation({ summary: "Tasks across the org's projects, with the same filters (members)" })
+  @ApiListEnvelope(TaskResponse)
+  listInOrg(
+    @CurrentUser() user: AuthUser,
+    @CurrentMembership() membership: Membership,
+    @Query() query: ListTasksQuery,
+  ): Promise<Page<TaskResponse>> {
+    return this.tasks.list({ orgId: membership.orgId }, user.id, query);
+  }
+
+  @Get('tasks/:taskId')
+  @ApiOperation({ summary: 'A task (members)' })
+  @ApiEnvelope(TaskResponse)
+  @ApiErrors(404)
+  get(@CurrentUser() user: AuthUser, @UuidParam('taskId') taskId: string): Promise<TaskResponse> {
+    return this.tasks.get(user.id, taskId);
+  }
+
+  @Put('tasks/:taskId')
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Replace every mutable field of a task (member+)' })
+  @ApiEnvelope(TaskResponse)
+  @ApiErrors(403, 404)
+  replace(
+    @CurrentActor() actor: Actor,
+    @UuidParam('taskId') taskId: string,
+    @Body() body: ReplaceTaskDto,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<TaskResponse> {
+    return this.tasks.update(actor, taskId, body, expected);
+  }
+
+  @Patch('tasks/:taskId')
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Change some fields of a task (member+)' })
+  @ApiEnvelope(TaskResponse)
+  @ApiErrors(403, 404)
+  update(
+    @CurrentActor() actor: Actor,
+    @UuidParam('taskId') taskId: string,
+    @Body() body: UpdateTaskDto,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<TaskResponse> {
+    return this.tasks.update(actor, taskId, body, expected);
+  }
+
+  @Delete('tasks/:taskId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Delete a task (member+)' })
+  @ApiNoContent('Deleted')
+  @ApiErrors(403, 404)
+  async remove(
+    @CurrentActor() actor: Actor,
+    @UuidParam('taskId') taskId: string,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<void> {
+    await this.tasks.delete(actor, taskId, expected);
+  }
+}

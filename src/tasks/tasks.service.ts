@@ -1,0 +1,207 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService, diffChanges } from '../audit/audit.service';
+import type { Actor } from '../common/auth/auth-user';
+import { ApiException } from '../common/http/api-exception';
+import { ExpectedVersions, versionMatches } from '../common/http/etag';
+import { CursorPaginator, CursorPosition, listScope } from '../common/pagination/cursor-paginator';
+import { Page } from '../common/pagination/page';
+import { assertOrgRole, OrgRole } from '../common/tenancy/org-role';
+import { ProjectsService } from '../projects/projects.service';
+import { CreateTaskDto, UpdateTaskDto } from './dto/task.dto';
+import { ListTasksQuery } from './dto/list-tasks.query';
+import { Task, TaskPriority } from './task.entity';
+import { TaskResponse } from './task.response';
+
+const AUDITED = ['title', 'description', 'status', 'priority', 'assigneeId', 'dueDate', 'labels'] as const;
+const GONE = Object.fromEntries(AUDITED.map((f) => [f, null]));
+const PRIORITY_RANK: Record<TaskPriority, number> = { low: 1, medium: 2, high: 3, urgent: 4 };
+
+/** Sort → column, and how a row's position is written into the cursor. */
+const SORTS: Record<string, { column: string; nullable?: boolean; position: (t: Task) => string | number | null }> = {
+  createdAt: { column: 't.created_at', position: (t) => t.createdAt.toISOString() },
+  updatedAt: { column: 't.updated_at', position: (t) => t.updatedAt.toISOString() },
+  dueDate: { column: 't.due_date', nullable: true, position: (t) => t.dueDate },
+  priority: { column: 't.priority_rank', position: (t) => PRIORITY_RANK[t.priority] },
+  number: { column: 't.number', position: (t) => t.number },
+};
+
+const COLUMNS = `t.id, t.project_id AS "projectId", t.org_id AS "orgId", t.project_key AS "projectKey", t.number,
+  t.title, t.description, t.status, t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.labels, t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version`;
+
+type TaskWithRole = Task & { role: OrgRole };
+export type TaskListScope = { projectId: string } | { orgId: string };
+
+@Injectable()
+export class TasksService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly projects: ProjectsService,
+    private readonly audit: AuditService,
+    private readonly paginator: CursorPaginator,
+  ) {}
+
+  /**
+   * Members and up. The project row is locked while its counter advances, so concurrent
+   * creations get consecutive numbers, and a rolled-back creation gives its number back.
+   */
+  async create(actor: Actor, projectId: string, input: CreateTaskDto): Promise<TaskResponse> {
+    return this.dataSource.transaction(async (manager) => {
+      const project = await this.projects.findForMember(manager, actor.userId, projectId, true);
+      assertOrgRole(project.role, 'member', 'create tasks');
+      if (project.archived) throw ApiException.conflict('The project is archived and takes no new tasks');
+      if (input.assigneeId) await this.assertMember(manager, project.orgId, input.assigneeId);
+      const [[{ task_seq: number }]]: [{ task_seq: number }[], number] = await manager.query(
+        'UPDATE projects SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq',
+        [projectId],
+      );
+      const [task]: Task[] = await manager.query(
+        `INSERT INTO tasks AS t (project_id, org_id, project_key, number, title, description, status, priority,
+                                 assignee_id, due_date, labels, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+        [
+          projectId,
+          project.orgId,
+          project.key,
+          number,
+          input.title,
+          input.description ?? '',
+          input.status ?? 'todo',
+          input.priority ?? 'medium',
+          input.assigneeId ?? null,
+          input.dueDate ?? null,
+          input.labels ?? [],
+          actor.userId,
+        ],
+      );
+      await this.audit.record(manager, actor, {
+        orgId: project.orgId,
+        action: 'task.created',
+        entityType: 'task',
+        entityId: task.id,
+        changes: diffChanges({}, task, AUDITED),
+      });
+      return TaskResponse.from(task);
+    });
+  }
+
+  /** A project's tasks: the caller must be a member of its org (one query, then the list). */
+  async listInProject(userId: string, projectId: string, query: ListTasksQuery): Promise<Page<TaskResponse>> {
+    await this.projects.findForMember(this.dataSource.manager, userId, projectId);
+    return this.list({ projectId }, userId, query);
+  }
+
+  /** Filters combine with AND; a list filter matches any of its values. */
+  list(scope: TaskListScope, userId: string, query: ListTasksQuery): Promise<Page<TaskResponse>> {
+    const qb = this.dataSource.createQueryBuilder(Task, 't');
+    if ('projectId' in scope) qb.where('t.project_id = :projectId', scope);
+    else qb.where('t.org_id = :orgId', scope);
+    if (query.status) qb.andWhere('t.status IN (:...status)', { status: query.status });
+    if (query.priority) qb.andWhere('t.priority IN (:...priority)', { priority: query.priority });
+    const assignee = query.assigneeId === 'me' ? userId : query.assigneeId?.toLowerCase();
+    if (assignee === 'none') qb.andWhere('t.assignee_id IS NULL');
+    else if (assignee) qb.andWhere('t.assignee_id = :assignee', { assignee });
+    if (query.label) qb.andWhere('t.labels @> ARRAY[:label]::text[]', { label: query.label });
+    if (query.q) qb.andWhere(`t.search @@ websearch_to_tsquery('simple', :q)`, { q: query.q });
+    if (query.dueBefore) qb.andWhere('t.due_date <= :dueBefore', { dueBefore: query.dueBefore });
+    if (query.dueAfter) qb.andWhere('t.due_date >= :dueAfter', { dueAfter: query.dueAfter });
+
+    const sort = SORTS[query.sort.replace('-', '')];
+    const { limit, cursor, ...filters } = query;
+    return this.paginator.paginate(qb, {
+      scope: listScope('tasks', { ...scope, ...filters, assigneeId: assignee }),
+      sortColumn: sort.column,
+      nullable: sort.nullable,
+      idColumn: 't.id',
+      direction: query.sort.startsWith('-') ? 'DESC' : 'ASC',
+      position: (t): CursorPosition => [sort.position(t), t.id],
+      map: TaskResponse.from,
+      limit,
+      cursor,
+    });
+  }
+
+  /** One statement: the task and the caller's role in its org; not a member → 404. */
+  async get(userId: string, taskId: string): Promise<TaskResponse> {
+    return TaskResponse.from(await this.findForMember(this.dataSource.manager, userId, taskId));
+  }
+
+  /** PUT and PATCH (members and up), If-Match checked under the row lock. */
+  async update(
+    actor: Actor,
+    taskId: string,
+    changes: UpdateTaskDto,
+    expected: ExpectedVersions,
+  ): Promise<TaskResponse> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.findForMember(manager, actor.userId, taskId, true);
+      assertOrgRole(current.role, 'member', 'change tasks');
+      if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
+      const audited = diffChanges(current, changes, AUDITED);
+      if (Object.keys(audited).length === 0) return TaskResponse.from(current);
+      if (changes.assigneeId && changes.assigneeId !== current.assigneeId) {
+        await this.assertMember(manager, current.orgId, changes.assigneeId);
+      }
+      const set = Object.fromEntries(
+        Object.keys(audited).map((field) => [field, changes[field as keyof UpdateTaskDto]]),
+      ) as Partial<Task>;
+      await manager
+        .createQueryBuilder()
+        .update(Task)
+        .set({ ...set, updatedAt: () => 'now()', version: () => 'version + 1' })
+        .where('id = :taskId', { taskId })
+        .execute();
+      await this.audit.record(manager, actor, {
+        orgId: current.orgId,
+        action: 'task.updated',
+        entityType: 'task',
+        entityId: taskId,
+        changes: audited,
+      });
+      return TaskResponse.from(await this.findForMember(manager, actor.userId, taskId));
+    });
+  }
+
+  async delete(actor: Actor, taskId: string, expected: ExpectedVersions): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const current = await this.findForMember(manager, actor.userId, taskId, true);
+      assertOrgRole(current.role, 'member', 'delete tasks');
+      if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
+      await manager.query('DELETE FROM tasks WHERE id = $1', [taskId]);
+      await this.audit.record(manager, actor, {
+        orgId: current.orgId,
+        action: 'task.deleted',
+        entityType: 'task',
+        entityId: taskId,
+        changes: diffChanges(current, GONE, AUDITED),
+      });
+    });
+  }
+
+  private async findForMember(
+    manager: EntityManager,
+    userId: string,
+    taskId: string,
+    lock = false,
+  ): Promise<TaskWithRole> {
+    const [row]: TaskWithRole[] = await manager.query(
+      `SELECT ${COLUMNS}, m.role FROM tasks t
+         JOIN memberships m ON m.org_id = t.org_id AND m.user_id = $2
+        WHERE t.id = $1 ${lock ? 'FOR UPDATE OF t' : ''}`,
+      [taskId, userId],
+    );
+    if (!row) throw ApiException.notFound('Task');
+    return row;
+  }
+
+  /** The assignee must belong to the task's org. */
+  private async assertMember(manager: EntityManager, orgId: string, userId: string): Promise<void> {
+    const [row] = await manager.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2', [orgId, userId]);
+    if (!row) {
+      throw new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
+        { field: 'assigneeId', message: 'assigneeId must be a member of the organization' },
+      ]);
+    }
+  }
+}
