@@ -19,6 +19,7 @@ import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { ProjectsModule } from './projects/projects.module';
 import { TasksModule } from './tasks/tasks.module';
+import { DemoModule } from './demo/demo.module';
 
 @Module({})
 export class AppModule {
@@ -40,6 +41,7 @@ export class AppModule {
         ProjectsModule,
         TasksModule,
         AuditModule,
+        DemoModule,
       ],
       providers: [
         // Global guards run in this order: rate limit, authentication, body type.

@@ -8,11 +8,14 @@ import { dataSourceOptions } from './database/data-source.options';
 import { runMigrationsLocked } from './database/migration-runner';
 import { prepareRuntime } from './runtime';
 import { UsersService } from './users/users.service';
+import { DEMO_USER, DemoDataService } from './demo/demo-data.service';
 
 const USAGE = `Tasklane admin commands
 
   npm run cli -- create-admin --email <email> --password <password> [--name <name>]
       Creates a platform admin (does nothing if an active user has that email).
+  npm run cli -- seed-demo      (or npm run seed:demo)
+      Creates the demo users, org, projects and tasks (see the README) unless they exist.
   npm run cli -- migrate
       Applies pending migrations.
   npm run cli -- migrate:revert
@@ -46,6 +49,23 @@ async function main(argv: string[]): Promise<number> {
         outcome === 'created' ? `Created admin ${email}` : `A user with email ${email} already exists; nothing changed`,
       );
       return outcome === 'created' ? 0 : 2;
+    } finally {
+      await app.close();
+      await embedded?.stop();
+    }
+  }
+
+  if (command === 'seed-demo') {
+    const { config, embedded } = await prepareRuntime(log);
+    const app = await NestFactory.createApplicationContext(AppModule.register(config), { logger: ['error', 'warn'] });
+    try {
+      const outcome = await app.get(DemoDataService).seed();
+      console.log(
+        outcome === 'created'
+          ? `Demo data created: sign in as ${DEMO_USER.email} / ${DEMO_USER.password}`
+          : `Demo data already there (${DEMO_USER.email})`,
+      );
+      return 0;
     } finally {
       await app.close();
       await embedded?.stop();

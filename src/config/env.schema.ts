@@ -27,6 +27,7 @@ export interface Environment {
   LOGIN_RATE_LIMIT_PER_IP: number;
   LOGIN_RATE_LIMIT_PER_ACCOUNT: number;
   MIGRATIONS_RUN: boolean;
+  SEED_DEMO: boolean;
   TRUST_PROXY: boolean;
   SHUTDOWN_TIMEOUT_MS: number;
 }
@@ -157,6 +158,7 @@ export function parseEnvironment(raw: Raw): Environment {
     LOGIN_RATE_LIMIT_PER_IP: integer(raw, 'LOGIN_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
     LOGIN_RATE_LIMIT_PER_ACCOUNT: integer(raw, 'LOGIN_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
     MIGRATIONS_RUN: boolean(raw, 'MIGRATIONS_RUN', true),
+    SEED_DEMO: boolean(raw, 'SEED_DEMO', false),
     TRUST_PROXY: boolean(raw, 'TRUST_PROXY', false),
     SHUTDOWN_TIMEOUT_MS: integer(raw, 'SHUTDOWN_TIMEOUT_MS', 8000, 0, 60_000),
   };
@@ -178,6 +180,8 @@ export function parseEnvironment(raw: Raw): Environment {
     if (env.DATABASE_URL === undefined) {
       throw new EnvError('DATABASE_URL', 'is required in production (the embedded PostgreSQL is for local use)');
     }
+    if (env.SEED_DEMO)
+      throw new EnvError('SEED_DEMO', 'is not allowed in production (it creates users with known passwords)');
     if (env.JWT_SECRET === undefined) throw new EnvError('JWT_SECRET', 'is required in production');
     const jwtProblem = secretWeakness(env.JWT_SECRET, 32);
     if (jwtProblem) throw new EnvError('JWT_SECRET', jwtProblem);

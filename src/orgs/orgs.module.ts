@@ -12,5 +12,6 @@ import { OrgsService } from './orgs.service';
   imports: [TypeOrmModule.forFeature([Org, MembershipRow]), AuditModule, PaginationModule],
   controllers: [OrgsController],
   providers: [OrgsService, MembersService],
+  exports: [OrgsService, MembersService],
 })
 export class OrgsModule {}

@@ -11,5 +11,6 @@ import { TasksService } from './tasks.service';
   imports: [TypeOrmModule.forFeature([Task]), ProjectsModule, AuditModule, PaginationModule],
   controllers: [TasksController],
   providers: [TasksService],
+  exports: [TasksService],
 })
 export class TasksModule {}

@@ -1,0 +1,84 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { Actor } from '../common/auth/auth-user';
+import { ApiException } from '../common/http/api-exception';
+import { AppConfig } from '../config/app-config';
+import { MembersService } from '../orgs/members.service';
+import { OrgsService } from '../orgs/orgs.service';
+import { ProjectsService } from '../projects/projects.service';
+import { TaskPriority, TaskStatus } from '../tasks/task.entity';
+import { TasksService } from '../tasks/tasks.service';
+import { UsersService } from '../users/users.service';
+
+export const DEMO_USER = { email: 'demo@tasklane.dev', password: 'tasklane-demo-1', name: 'Dana Demo' };
+export const DEMO_COLLEAGUE = { email: 'sam@tasklane.dev', password: 'tasklane-demo-1', name: 'Sam Colleague' };
+
+const TASKS: [string, string, TaskStatus, TaskPriority, string[], number | null][] = [
+  ['Set up CI', 'Run lint, type-check and tests on every push', 'done', 'high', ['infra'], -10],
+  ['Design the login page', 'Email and password, with a forgotten-password link', 'in_progress', 'medium', ['ui'], 3],
+  ['Rate-limit sign-in', 'Per IP and per account', 'todo', 'urgent', ['security', 'backend'], 1],
+  ['Write the API guide', 'Envelopes, pagination, ETags, idempotency keys', 'todo', 'low', ['docs'], 14],
+  ['Fix the flaky export test', 'It fails about once in twenty runs', 'todo', 'high', ['backend', 'bug'], null],
+  ['Dark mode', 'Follow the system setting', 'canceled', 'low', ['ui'], null],
+];
+
+/**
+ * Demo data for trying the API in Swagger UI: two users, an org, two projects and some tasks,
+ * made through the same services (and rules, and audit trail) as the API. Does nothing if the
+ * demo user already exists. `npm run seed:demo`, or SEED_DEMO=true at boot.
+ */
+@Injectable()
+export class DemoDataService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DemoDataService.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly orgs: OrgsService,
+    private readonly members: MembersService,
+    private readonly projects: ProjectsService,
+    private readonly tasks: TasksService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.env.SEED_DEMO && (await this.seed()) === 'created') {
+      this.logger.log(`Demo data created: sign in as ${DEMO_USER.email} / ${DEMO_USER.password}`);
+    }
+  }
+
+  async seed(): Promise<'created' | 'exists'> {
+    if (await this.users.findForSignIn(DEMO_USER.email)) return 'exists';
+    let dana;
+    try {
+      dana = await this.users.create(DEMO_USER);
+    } catch (error) {
+      // Another instance is seeding at the same moment.
+      if (error instanceof ApiException && error.code === 'CONFLICT') return 'exists';
+      throw error;
+    }
+    const sam = (await this.users.findForSignIn(DEMO_COLLEAGUE.email)) ?? (await this.users.create(DEMO_COLLEAGUE));
+    const actor: Actor = { userId: dana.id, requestId: 'seed-demo' };
+
+    const org = await this.orgs.create(actor, { name: 'Demo Company', slug: undefined });
+    await this.members.add(actor, { orgId: org.id, role: 'owner' }, DEMO_COLLEAGUE.email, 'member');
+    const web = await this.projects.create(actor, org.id, {
+      key: 'WEB',
+      name: 'Website',
+      description: 'The public site',
+    });
+    const api = await this.projects.create(actor, org.id, { key: 'API', name: 'API', description: 'The backend' });
+
+    const today = Date.now();
+    for (const [index, [title, description, status, priority, labels, dueInDays]] of TASKS.entries()) {
+      await this.tasks.create(actor, index % 2 === 0 ? api.id : web.id, {
+        title,
+        description,
+        status,
+        priority,
+        labels,
+        assigneeId: index % 3 === 0 ? sam.id : dana.id,
+        dueDate: dueInDays === null ? null : new Date(today + dueInDays * 86_400_000).toISOString().slice(0, 10),
+      });
+    }
+    return 'created';
+  }
+}

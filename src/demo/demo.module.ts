@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { OrgsModule } from '../orgs/orgs.module';
+import { ProjectsModule } from '../projects/projects.module';
+import { TasksModule } from '../tasks/tasks.module';
+import { UsersModule } from '../users/users.module';
+import { DemoDataService } from './demo-data.service';
+
+@Module({
+  imports: [UsersModule, OrgsModule, ProjectsModule, TasksModule],
+  providers: [DemoDataService],
+  exports: [DemoDataService],
+})
+export class DemoModule {}

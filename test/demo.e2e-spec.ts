@@ -1,0 +1,40 @@
+import { DEMO_COLLEAGUE, DEMO_USER } from '../src/demo/demo-data.service';
+import { createTestApp, TestApp } from './support/test-app';
+import { bearer, login } from './support/users';
+
+describe('demo data (SEED_DEMO=true / npm run seed:demo)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { SEED_DEMO: 'true' } });
+  });
+  afterAll(() => t.close());
+
+  it('lets the demo user sign in and find an org with projects and tasks', async () => {
+    const { accessToken } = await login(t, DEMO_USER.email, DEMO_USER.password);
+    const orgs = await t.http().get('/api/v1/orgs').set(bearer(accessToken)).expect(200);
+    expect(orgs.body.data).toHaveLength(1);
+    const orgId = orgs.body.data[0].id;
+    const projects = await t.http().get(`/api/v1/orgs/${orgId}/projects`).set(bearer(accessToken)).expect(200);
+    expect(projects.body.data.map((p: { key: string }) => p.key).sort()).toEqual(['API', 'WEB']);
+    const tasks = await t.http().get(`/api/v1/orgs/${orgId}/tasks?limit=100`).set(bearer(accessToken)).expect(200);
+    expect(tasks.body.data).toHaveLength(6);
+    const members = await t.http().get(`/api/v1/orgs/${orgId}/members`).set(bearer(accessToken)).expect(200);
+    expect(members.body.data.map((m: { user: { email: string } }) => m.user.email).sort()).toEqual(
+      [DEMO_COLLEAGUE.email, DEMO_USER.email].sort(),
+    );
+    const audit = await t.http().get(`/api/v1/orgs/${orgId}/audit-events?action=task.created`).set(bearer(accessToken));
+    expect(audit.body.data).toHaveLength(6);
+  });
+
+  it('does not seed twice when another instance starts with SEED_DEMO', async () => {
+    const second = await createTestApp({ env: { SEED_DEMO: 'true' }, databaseUrl: t.databaseUrl });
+    await second.close();
+    const [{ count }] = await t.dataSource.query(`SELECT count(*)::int AS count FROM users WHERE email = $1`, [
+      DEMO_USER.email,
+    ]);
+    expect(count).toBe(1);
+    const [{ orgs }] = await t.dataSource.query(`SELECT count(*)::int AS orgs FROM orgs`);
+    expect(orgs).toBe(1);
+  });
+});
