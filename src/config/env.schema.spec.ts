@@ -39,6 +39,7 @@ describe('parseEnvironment', () => {
       LOGIN_RATE_LIMIT_PER_IP: 30,
       LOGIN_RATE_LIMIT_PER_ACCOUNT: 10,
       MIGRATIONS_RUN: true,
+      SEED_DEMO: false,
       TRUST_PROXY: false,
       SHUTDOWN_TIMEOUT_MS: 8000,
     });
@@ -179,6 +180,12 @@ describe('parseEnvironment', () => {
       expect(envErrorOf({ ...base, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'password1234' }).variable).toBe(
         'ADMIN_PASSWORD',
       );
+    });
+
+    it('refuses SEED_DEMO (it creates users with known passwords)', () => {
+      const error = envErrorOf({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET, SEED_DEMO: 'true' });
+      expect(error.variable).toBe('SEED_DEMO');
+      expect(parseEnvironment({ SEED_DEMO: 'true' }).SEED_DEMO).toBe(true);
     });
 
     it('accepts the same weak values outside production', () => {
