@@ -110,7 +110,14 @@ export class TasksService {
     const sort = SORTS[query.sort.replace('-', '')];
     const { limit, cursor, ...filters } = query;
     return this.paginator.paginate(qb, {
-      scope: listScope('tasks', { ...scope, ...filters, assigneeId: assignee }),
+      // The same filter set whatever the order its values were given in.
+      scope: listScope('tasks', {
+        ...scope,
+        ...filters,
+        status: filters.status && [...new Set(filters.status)].sort(),
+        priority: filters.priority && [...new Set(filters.priority)].sort(),
+        assigneeId: assignee,
+      }),
       sortColumn: sort.column,
       nullable: sort.nullable,
       idColumn: 't.id',
