@@ -1,22 +1,11 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { VersionedEntity } from '../database/versioned.entity';
 
 @Entity('orgs')
-export class Org {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
+export class Org extends VersionedEntity {
   @Column({ type: 'text' })
   name: string;
 
   @Column({ type: 'text' })
   slug: string;
-
-  @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
-  createdAt: Date;
-
-  @Column({ name: 'updated_at', type: 'timestamptz', insert: false })
-  updatedAt: Date;
-
-  @Column({ type: 'integer', insert: false })
-  version: number;
 }

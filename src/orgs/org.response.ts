@@ -1,40 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
 import { ORG_ROLES, OrgRole } from '../common/tenancy/org-role';
+import type { Org } from './org.entity';
 
-export class OrgResponse {
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
-  id: string;
-
+export class OrgResponse extends VersionedResponse {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Inc.' })
   name: string;
 
   @ApiProperty({ pattern: '^[a-z0-9-]{2,48}$', minLength: 2, maxLength: 48, example: 'acme' })
   slug: string;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
-  createdAt: string;
-
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
-  updatedAt: string;
-
-  @ApiProperty({ minimum: 1 })
-  version: number;
-
-  static from(org: {
-    id: string;
-    name: string;
-    slug: string;
-    createdAt: Date;
-    updatedAt: Date;
-    version: number;
-  }): OrgResponse {
+  static from(org: Org): OrgResponse {
     return {
-      id: org.id,
+      ...versionedFields(org),
       name: org.name,
       slug: org.slug,
-      createdAt: org.createdAt.toISOString(),
-      updatedAt: org.updatedAt.toISOString(),
-      version: org.version,
     };
   }
 }

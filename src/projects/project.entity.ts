@@ -1,10 +1,8 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { VersionedEntity } from '../database/versioned.entity';
 
 @Entity('projects')
-export class Project {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
+export class Project extends VersionedEntity {
   @Column({ name: 'org_id', type: 'uuid' })
   orgId: string;
 
@@ -19,13 +17,4 @@ export class Project {
 
   @Column({ type: 'boolean' })
   archived: boolean;
-
-  @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
-  createdAt: Date;
-
-  @Column({ name: 'updated_at', type: 'timestamptz', insert: false })
-  updatedAt: Date;
-
-  @Column({ type: 'integer', insert: false })
-  version: number;
 }

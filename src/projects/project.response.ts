@@ -1,10 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
 import type { Project } from './project.entity';
 
-export class ProjectResponse {
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
-  id: string;
-
+export class ProjectResponse extends VersionedResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
   orgId: string;
 
@@ -20,26 +18,14 @@ export class ProjectResponse {
   @ApiProperty()
   archived: boolean;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
-  createdAt: string;
-
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
-  updatedAt: string;
-
-  @ApiProperty({ minimum: 1 })
-  version: number;
-
   static from(p: Project): ProjectResponse {
     return {
-      id: p.id,
+      ...versionedFields(p),
       orgId: p.orgId,
       key: p.key,
       name: p.name,
       description: p.description,
       archived: p.archived,
-      createdAt: p.createdAt.toISOString(),
-      updatedAt: p.updatedAt.toISOString(),
-      version: p.version,
     };
   }
 }

@@ -1,4 +1,5 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { VersionedEntity } from '../database/versioned.entity';
 
 export const TASK_STATUSES = ['todo', 'in_progress', 'done', 'canceled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -6,10 +7,7 @@ export const TASK_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 export type TaskPriority = (typeof TASK_PRIORITIES)[number];
 
 @Entity('tasks')
-export class Task {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
+export class Task extends VersionedEntity {
   @Column({ name: 'project_id', type: 'uuid' })
   projectId: string;
 
@@ -45,13 +43,4 @@ export class Task {
 
   @Column({ name: 'created_by', type: 'uuid' })
   createdBy: string;
-
-  @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
-  createdAt: Date;
-
-  @Column({ name: 'updated_at', type: 'timestamptz', insert: false })
-  updatedAt: Date;
-
-  @Column({ type: 'integer', insert: false })
-  version: number;
 }

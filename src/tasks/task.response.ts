@@ -1,10 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
 import { Task, TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task.entity';
 
-export class TaskResponse {
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
-  id: string;
-
+export class TaskResponse extends VersionedResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
   projectId: string;
 
@@ -43,18 +41,9 @@ export class TaskResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
   createdBy: string;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
-  createdAt: string;
-
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
-  updatedAt: string;
-
-  @ApiProperty({ minimum: 1 })
-  version: number;
-
   static from(t: Task): TaskResponse {
     return {
-      id: t.id,
+      ...versionedFields(t),
       projectId: t.projectId,
       number: t.number,
       key: `${t.projectKey}-${t.number}`,
@@ -66,9 +55,6 @@ export class TaskResponse {
       dueDate: t.dueDate,
       labels: t.labels,
       createdBy: t.createdBy,
-      createdAt: t.createdAt.toISOString(),
-      updatedAt: t.updatedAt.toISOString(),
-      version: t.version,
     };
   }
 }

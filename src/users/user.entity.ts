@@ -1,11 +1,9 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { VersionedEntity } from '../database/versioned.entity';
 import type { PlatformRole } from '../common/auth/auth-user';
 
 @Entity('users')
-export class User {
-  @PrimaryGeneratedColumn('uuid')
-  id: string;
-
+export class User extends VersionedEntity {
   @Column({ type: 'text' })
   email: string;
 
@@ -18,15 +16,6 @@ export class User {
   @Column({ type: 'text' })
   role: PlatformRole;
 
-  @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
-  createdAt: Date;
-
-  @Column({ name: 'updated_at', type: 'timestamptz', insert: false })
-  updatedAt: Date;
-
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true, select: false })
   deletedAt: Date | null;
-
-  @Column({ type: 'integer', insert: false })
-  version: number;
 }

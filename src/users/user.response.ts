@@ -1,12 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
 import { PLATFORM_ROLES, PlatformRole } from '../common/auth/auth-user';
 import type { User } from './user.entity';
 
 /** A user as clients see it: never the password hash. */
-export class UserResponse {
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
-  id: string;
-
+export class UserResponse extends VersionedResponse {
   @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' })
   email: string;
 
@@ -29,26 +27,14 @@ export class UserResponse {
   })
   avatarUrl: string | null;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
-  createdAt: string;
-
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
-  updatedAt: string;
-
-  @ApiProperty({ minimum: 1, description: 'Increases with every change; the ETag is built from it' })
-  version: number;
-
   static from(user: User): UserResponse {
     return {
-      id: user.id,
+      ...versionedFields(user),
       email: user.email,
       name: user.name,
       role: user.role,
       // Avatars come with the attachments work; until then no user has one.
       avatarUrl: null,
-      createdAt: user.createdAt.toISOString(),
-      updatedAt: user.updatedAt.toISOString(),
-      version: user.version,
     };
   }
 }
