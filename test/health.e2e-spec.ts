@@ -24,17 +24,22 @@ describe('health and metrics', () => {
   });
 
   it('GET /health/ready is 503 when a migration is pending', async () => {
-    await t.dataSource.query(`DELETE FROM migrations`);
+    const applied: { timestamp: string; name: string }[] = await t.dataSource.query(
+      'SELECT timestamp, name FROM migrations ORDER BY id DESC LIMIT 1',
+    );
+    await t.dataSource.query('DELETE FROM migrations WHERE name = $1', [applied[0].name]);
     try {
       const res = await t.http().get('/health/ready').expect(503);
       expect(res.body.status).toBe('error');
       expect(res.body.error.migrations.status).toBe('down');
       expect(res.headers['retry-after']).toBe('5');
     } finally {
-      await t.dataSource.query(
-        `INSERT INTO migrations (timestamp, name) VALUES (1763900000000, 'CreateUsersAndSessions1763900000000')`,
-      );
+      await t.dataSource.query('INSERT INTO migrations (timestamp, name) VALUES ($1, $2)', [
+        applied[0].timestamp,
+        applied[0].name,
+      ]);
     }
+    await t.http().get('/health/ready').expect(200);
   });
 
   it('GET /metrics exposes request counts by route template, pool gauges and process metrics', async () => {

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
@@ -12,6 +25,7 @@ import { CurrentMembership, Membership, OrgAccess } from '../common/tenancy/org-
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { CreateTaskDto, ReplaceTaskDto, UpdateTaskDto } from './dto/task.dto';
 import { TaskResponse } from './task.response';
+import { TaskWriterGuard } from './task-writer.guard';
 import { TasksService } from './tasks.service';
 
 @ApiTags('tasks')
@@ -33,6 +47,7 @@ export class TasksController {
   }
 
   @Post('projects/:projectId/tasks')
+  @UseGuards(TaskWriterGuard)
   @Idempotent()
   @ApiOperation({ summary: 'Create a task (member+); numbers are per project, without gaps' })
   @ApiEnvelope(TaskResponse, HttpStatus.CREATED, 'Created; Location points at the task')

@@ -52,7 +52,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       ]);
     }
     const userId = req.user!.id;
-    const path = req.originalUrl.split('?')[0];
+    // Paths here hold only fixed words and UUIDs, which are case-insensitive.
+    const path = req.originalUrl.split('?')[0].toLowerCase();
     const requestHash = createHash('sha256')
       .update(`${req.method} ${path}\n${canonical(req.body)}`)
       .digest('hex');

@@ -1,0 +1,31 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuthenticatedRequest } from '../common/auth/auth-user';
+import { assertOrgRole } from '../common/tenancy/org-role';
+import { ProjectsService } from '../projects/projects.service';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Creating a task in /projects/{projectId}/tasks needs `member` or stronger in the project's org
+ * (not a member → 404, viewer → 403), checked before interceptors run, so that an
+ * Idempotency-Key replay never hands a response to someone who has lost access since. The
+ * service checks again under the project's row lock.
+ */
+@Injectable()
+export class TaskWriterGuard implements CanActivate {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly projects: ProjectsService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest & { params: Record<string, string> }>();
+    const projectId = req.params.projectId;
+    // A malformed id is left to the route's UuidParam (400 naming projectId).
+    if (!UUID.test(projectId)) return true;
+    const project = await this.projects.findForMember(this.dataSource.manager, req.user!.id, projectId.toLowerCase());
+    assertOrgRole(project.role, 'member', 'create tasks');
+    return true;
+  }
+}
