@@ -57,6 +57,10 @@ export class MembersService {
     });
   }
 
+  get(orgId: string, userId: string): Promise<MemberResponse> {
+    return this.find(this.dataSource.manager, orgId, userId);
+  }
+
   async add(actor: Actor, caller: Membership, email: string, role: OrgRole): Promise<MemberResponse> {
     if (role === 'owner') assertOrgRole(caller.role, 'owner', 'make someone an owner');
     const [user]: { id: string }[] = await this.dataSource.query(
@@ -130,13 +134,20 @@ export class MembersService {
     });
   }
 
+  /**
+   * Locks the member together with the org's owners, in one statement and in user-id order (the
+   * order account deletion uses too): two owners stepping down at once then queue up behind each
+   * other, and the second sees the first's change, instead of deadlocking (a 500).
+   */
   private async lockedMember(manager: EntityManager, orgId: string, userId: string): Promise<{ role: OrgRole }> {
-    const [row]: { role: OrgRole }[] = await manager.query(
-      'SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2 FOR UPDATE',
+    const rows: { user_id: string; role: OrgRole }[] = await manager.query(
+      `SELECT user_id, role FROM memberships WHERE org_id = $1 AND (user_id = $2 OR role = 'owner')
+        ORDER BY user_id FOR UPDATE`,
       [orgId, userId],
     );
+    const row = rows.find((r) => r.user_id === userId);
     if (!row) throw ApiException.notFound('Member');
-    return row;
+    return { role: row.role };
   }
 
   /** Locks the org's owners, so that two owners cannot both step down at once. */

@@ -104,6 +104,14 @@ export class OrgsController {
     return member;
   }
 
+  @Get(':orgId/members/:userId')
+  @OrgAccess('viewer')
+  @ApiOperation({ summary: 'One member (members)' })
+  @ApiEnvelope(MemberResponse)
+  getMember(@CurrentMembership() membership: Membership, @UuidParam('userId') userId: string): Promise<MemberResponse> {
+    return this.members.get(membership.orgId, userId);
+  }
+
   @Patch(':orgId/members/:userId')
   @OrgAccess('admin')
   @ApiOperation({ summary: "Change a member's role (admin+; owner roles only by owners)" })

@@ -165,10 +165,17 @@ export class UsersService {
    * owner of one: then the deletion is refused with 409.
    */
   private async leaveOrgs(manager: EntityManager, actor: Actor, userId: string): Promise<void> {
-    const memberships: { org_id: string; role: OrgRole }[] = await manager.query(
-      'SELECT org_id, role FROM memberships WHERE user_id = $1 ORDER BY org_id FOR UPDATE',
+    // The user's memberships and the co-owners of the orgs it owns, locked in one statement in
+    // (org, user) order: two co-owners deleting their accounts at once queue up, and the second
+    // is refused (409), instead of both leaving the org without an owner.
+    const locked: { org_id: string; user_id: string; role: OrgRole }[] = await manager.query(
+      `SELECT org_id, user_id, role FROM memberships
+        WHERE user_id = $1
+           OR (role = 'owner' AND org_id IN (SELECT org_id FROM memberships WHERE user_id = $1 AND role = 'owner'))
+        ORDER BY org_id, user_id FOR UPDATE`,
       [userId],
     );
+    const memberships = locked.filter((m) => m.user_id === userId);
     const owned = memberships.filter((m) => m.role === 'owner').map((m) => m.org_id);
     if (owned.length > 0) {
       const [orphaned]: { org_id: string }[] = await manager.query(
