@@ -1,0 +1,66 @@
+import { Client } from 'pg';
+import { createTestApp, TestApp } from './support/test-app';
+import { bearer, registerUser } from './support/users';
+
+/**
+ * Issue #5's budget for the hottest read: an authenticated GET /api/v1/tasks/{id} costs exactly
+ * one SQL statement (authentication and revocation are in memory; tenancy is in the same
+ * statement as the row). Every query of the process goes through pg's Client#query, so a spy on
+ * it counts them all.
+ */
+describe('SQL statements per request', () => {
+  let t: TestApp;
+  let token: string;
+  let taskId: string;
+  let projectId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    const owner = await registerUser(t);
+    token = owner.accessToken;
+    const org = await t.http().post('/api/v1/orgs').set(bearer(token)).send({ name: 'Counted' }).expect(201);
+    const project = await t
+      .http()
+      .post(`/api/v1/orgs/${org.body.data.id}/projects`)
+      .set(bearer(token))
+      .send({ key: 'CNT', name: 'Counted' })
+      .expect(201);
+    projectId = project.body.data.id;
+    const task = await t.http().post(`/api/v1/projects/${projectId}/tasks`).set(bearer(token)).send({ title: 'One' });
+    taskId = task.body.data.id;
+  });
+  afterAll(() => t.close());
+
+  async function statementsFor(request: () => Promise<unknown>): Promise<string[]> {
+    const spy = jest.spyOn(Client.prototype, 'query');
+    try {
+      await request();
+      return spy.mock.calls.map(([sql]) => (typeof sql === 'string' ? sql : JSON.stringify(sql)));
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('GET /api/v1/tasks/{id} runs exactly one statement, which joins the membership', async () => {
+    const statements = await statementsFor(() =>
+      t.http().get(`/api/v1/tasks/${taskId}`).set(bearer(token)).expect(200),
+    );
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/FROM tasks t\s+JOIN memberships m ON m\.org_id = t\.org_id AND m\.user_id = \$2/);
+  });
+
+  it('a non-member gets its 404 from that same single statement', async () => {
+    const stranger = await registerUser(t);
+    const statements = await statementsFor(() =>
+      t.http().get(`/api/v1/tasks/${taskId}`).set(bearer(stranger.accessToken)).expect(404),
+    );
+    expect(statements).toHaveLength(1);
+  });
+
+  it('GET /api/v1/projects/{id}/tasks runs two: the membership check and the page', async () => {
+    const statements = await statementsFor(() =>
+      t.http().get(`/api/v1/projects/${projectId}/tasks`).set(bearer(token)).expect(200),
+    );
+    expect(statements).toHaveLength(2);
+  });
+});
