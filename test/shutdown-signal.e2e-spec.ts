@@ -31,7 +31,7 @@ describe('SIGTERM on the server process', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     port = await freePort();
-    server = spawn(process.execPath, ['-r', './test/support/swc-register.js', 'src/main.ts'], {
+    server = spawn(process.execPath, ['-r', './tools/swc-register.js', 'src/main.ts'], {
       cwd: ROOT,
       env: {
         ...process.env,

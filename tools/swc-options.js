@@ -1,5 +1,5 @@
 // How TypeScript is compiled for tests: Jest (jest.config.js) and processes the tests start
-// (swc-register.js) use the same options, with decorators and their metadata as Nest needs.
+// (tools/swc-register.js) use the same options, with decorators and their metadata as Nest needs.
 module.exports = {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },

@@ -1,4 +1,4 @@
-// `node -r ./test/support/swc-register.js src/main.ts`: runs the TypeScript sources directly,
+// `node -r ./tools/swc-register.js src/main.ts`: runs the TypeScript sources directly,
 // so that a test can start the real server process without a build.
 const { readFileSync } = require('node:fs');
 const { transformSync } = require('@swc/core');
