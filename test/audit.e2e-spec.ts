@@ -1,45 +1,44 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
+import { AUDIT_KEYS, AuditEventBody, OrgBody } from './support/bodies';
 import {
-  AUDIT_KEYS,
-  AuditBody,
-  auditCount,
-  auditRows,
-  auditRowsOfRequest,
-  auditUrl,
   etag,
   expectData,
   expectError,
   expectList,
   expectNoContent,
   expectValidationFailed,
-  ListResult,
   ISO_UTC,
-  memberUrl,
+  ListResult,
+  UUID,
+} from './support/envelope';
+import {
+  auditCount,
+  auditRows,
+  auditRowsOfRequest,
+  auditUrl,
   membersUrl,
-  OrgBody,
+  memberUrl,
   orgApi,
   ORGS,
   orgUrl,
   pause,
   registerUsers,
   requestId,
-  token,
-  UUID,
 } from './support/orgs-helpers';
 import { createTestApp, TestApp } from './support/test-app';
-import { bearer, SignedInUser } from './support/users';
+import { bearer, SignedInUser, token } from './support/users';
 
 // ---------------------------------------------------------------------------------------------
 
 /** The event as the API and the table describe it, for the fields a test pins down. */
 function expected(
-  event: Pick<AuditBody, 'orgId' | 'actorId' | 'action' | 'entityType' | 'entityId' | 'changes' | 'requestId'>,
-): AuditBody {
+  event: Pick<AuditEventBody, 'orgId' | 'actorId' | 'action' | 'entityType' | 'entityId' | 'changes' | 'requestId'>,
+): AuditEventBody {
   return { ...event, id: expect.stringMatching(UUID), createdAt: expect.stringMatching(ISO_UTC) };
 }
 
-const sortNewestFirst = (events: AuditBody[]): AuditBody[] =>
+const sortNewestFirst = (events: AuditEventBody[]): AuditEventBody[] =>
   [...events].sort((x, y) =>
     x.createdAt === y.createdAt ? (x.id < y.id ? 1 : -1) : x.createdAt < y.createdAt ? 1 : -1,
   );
@@ -116,7 +115,7 @@ describe('audit trail', () => {
         ]),
       );
       // The API shows the same rows as the table.
-      const { data } = expectList<AuditBody>(await t.http().get(auditUrl(org.id)).set(as(owner)));
+      const { data } = expectList<AuditEventBody>(await t.http().get(auditUrl(org.id)).set(as(owner)));
       expect(data).toEqual(await auditRows(t, org.id));
       for (const event of data) expect(Object.keys(event).sort()).toEqual(AUDIT_KEYS);
     });
@@ -509,12 +508,12 @@ describe('audit trail', () => {
      * this set as read from the table.
      */
     let org: OrgBody;
-    let all: AuditBody[];
+    let all: AuditEventBody[];
     let projectId: string;
     const list = (query: Record<string, string | number>, user: SignedInUser = owner) =>
       t.http().get(auditUrl(org.id)).query(query).set(as(user));
-    const fetchAll = async (query: Record<string, string | number>): Promise<AuditBody[]> =>
-      expectList<AuditBody>(await list({ limit: 100, ...query })).data;
+    const fetchAll = async (query: Record<string, string | number>): Promise<AuditEventBody[]> =>
+      expectList<AuditEventBody>(await list({ limit: 100, ...query })).data;
 
     beforeAll(async () => {
       org = await api.createOrg(owner, { name: `History ${token()}` });
@@ -573,7 +572,7 @@ describe('audit trail', () => {
       const team = await makeOrg();
       const get = (user: SignedInUser) => t.http().get(auditUrl(team.id)).query({ entityType: 'org' }).set(as(user));
       for (const user of [owner, admin]) {
-        const { data } = expectList<AuditBody>(await get(user));
+        const { data } = expectList<AuditEventBody>(await get(user));
         expect(data.map((e) => e.action)).toEqual(['org.created']);
       }
       expectError(await get(member), 403, 'FORBIDDEN');
@@ -584,7 +583,7 @@ describe('audit trail', () => {
     });
 
     it('lists every event newest first, in the contract shape, with the default limit', async () => {
-      const { data, page } = expectList<AuditBody>(await list({}));
+      const { data, page } = expectList<AuditEventBody>(await list({}));
       expect(page).toEqual({ limit: 20, nextCursor: null });
       expect(data).toEqual(all);
       expect(data).toEqual(sortNewestFirst(data));
@@ -599,7 +598,7 @@ describe('audit trail', () => {
     });
 
     // Queries and predicates are built lazily: the users and the org exist only once beforeAll ran.
-    it.each<[string, () => Record<string, string>, (e: AuditBody) => boolean]>([
+    it.each<[string, () => Record<string, string>, (e: AuditEventBody) => boolean]>([
       ['entityType=org', () => ({ entityType: 'org' }), (e) => e.entityType === 'org'],
       ['entityType=membership', () => ({ entityType: 'membership' }), (e) => e.entityType === 'membership'],
       ['entityType=project', () => ({ entityType: 'project' }), (e) => e.entityType === 'project'],
@@ -684,11 +683,11 @@ describe('audit trail', () => {
     });
 
     it('walking pages of 2 returns every event exactly once, newest first', async () => {
-      const seen: AuditBody[] = [];
+      const seen: AuditEventBody[] = [];
       let cursor = null as string | null;
       let pages = 0;
       do {
-        const { data, page }: ListResult<AuditBody> = expectList<AuditBody>(
+        const { data, page }: ListResult<AuditEventBody> = expectList<AuditEventBody>(
           await list({ limit: 2, ...(cursor ? { cursor } : {}) }),
         );
         expect(page.limit).toBe(2);
@@ -706,10 +705,10 @@ describe('audit trail', () => {
 
     it('walking a filtered list one by one keeps the filter', async () => {
       const want = all.filter((e) => e.entityType === 'membership');
-      const seen: AuditBody[] = [];
+      const seen: AuditEventBody[] = [];
       let cursor = null as string | null;
       do {
-        const { data, page }: ListResult<AuditBody> = expectList<AuditBody>(
+        const { data, page }: ListResult<AuditEventBody> = expectList<AuditEventBody>(
           await list({ limit: 1, entityType: 'membership', ...(cursor ? { cursor } : {}) }),
         );
         seen.push(...data);
@@ -719,7 +718,7 @@ describe('audit trail', () => {
     });
 
     it('a tampered or foreign cursor is 400 INVALID_CURSOR', async () => {
-      const { page } = expectList<AuditBody>(await list({ limit: 2 }));
+      const { page } = expectList<AuditEventBody>(await list({ limit: 2 }));
       const cursor = page.nextCursor!;
       expect(typeof cursor).toBe('string');
       const [payload, signature] = cursor.split('.');
@@ -752,7 +751,7 @@ describe('audit trail', () => {
         'INVALID_CURSOR',
       );
       // The genuine cursor still works.
-      expect(expectList<AuditBody>(await list({ limit: 2, cursor })).data).toEqual(all.slice(2, 4));
+      expect(expectList<AuditEventBody>(await list({ limit: 2, cursor })).data).toEqual(all.slice(2, 4));
     });
   });
 });

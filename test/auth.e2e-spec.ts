@@ -1,5 +1,15 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Response } from 'supertest';
+import { USER_KEYS } from './support/bodies';
+import {
+  expectData,
+  expectError,
+  expectNoContent,
+  expectUnauthenticated,
+  expectValidationFailed,
+  JSON_UTF8,
+  UUID,
+} from './support/envelope';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from './support/test-app';
 import { bearer, login, registerUser, SignedInUser, uniqueEmail } from './support/users';
 
@@ -7,58 +17,10 @@ import { bearer, login, registerUser, SignedInUser, uniqueEmail } from './suppor
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const JSON_UTF8 = /^application\/json; charset=utf-8$/i;
-const USER_KEYS = ['avatarUrl', 'createdAt', 'email', 'id', 'name', 'role', 'updatedAt', 'version'];
 const TOKENS_KEYS = ['accessToken', 'expiresIn', 'refreshToken', 'user'];
 const ACCESS_TTL_SECONDS = 15 * 60;
 
 type Claims = Record<string, unknown>;
-
-/** A success envelope: `{data, meta: {requestId}}`, the request id also in the header. */
-function expectData(res: Response, status: number): Record<string, unknown> {
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status });
-  expect(res.headers['content-type']).toMatch(JSON_UTF8);
-  expect(Object.keys(res.body).sort()).toEqual(['data', 'meta']);
-  expect(res.body.meta).toEqual({ requestId: res.headers['x-request-id'] });
-  return res.body.data;
-}
-
-/** An error envelope with this status and code; `details` only when `withDetails`. */
-function expectError(res: Response, status: number, code: string, withDetails = false): void {
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(res.headers['content-type']).toMatch(JSON_UTF8);
-  expect(Object.keys(res.body)).toEqual(['error']);
-  const keys = ['code', 'message', 'requestId', 'status', ...(withDetails ? ['details'] : [])].sort();
-  expect(Object.keys(res.body.error).sort()).toEqual(keys);
-  expect(res.body.error.status).toBe(status);
-  expect(res.body.error.message).toEqual(expect.any(String));
-  expect(res.body.error.message.length).toBeGreaterThan(0);
-  expect(res.body.error.requestId).toBe(res.headers['x-request-id']);
-}
-
-function expectUnauthenticated(res: Response): void {
-  expectError(res, 401, 'UNAUTHENTICATED');
-  expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
-}
-
-/** A 400 VALIDATION_FAILED whose details name exactly these fields. */
-function expectValidationFailed(res: Response, fields: string[]): void {
-  expectError(res, 400, 'VALIDATION_FAILED', true);
-  expect(res.body.error.message).toBe('Request validation failed');
-  for (const detail of res.body.error.details) {
-    expect(detail).toEqual({ field: expect.any(String), message: expect.any(String) });
-  }
-  const named = [...new Set(res.body.error.details.map((d: { field: string }) => d.field))].sort();
-  expect(named).toEqual([...fields].sort());
-}
-
-/** 204 with nothing at all in the body. */
-function expectNoContent(res: Response): void {
-  expect(res.status).toBe(204);
-  expect(res.text).toBe('');
-  expect(res.headers['content-type']).toBeUndefined();
-}
 
 /** No property that looks like a password or its hash, and no argon2 string, at any depth. */
 function expectNoSecrets(value: unknown, path = 'body'): void {
@@ -583,7 +545,7 @@ describe('auth', () => {
 
     function expectOAuthTokens(res: Response): { access_token: string; refresh_token: string } {
       expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status: 200 });
-      expect(res.headers['content-type']).toMatch(JSON_UTF8);
+      expect(res.headers['content-type']).toBe(JSON_UTF8);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.headers.pragma).toBe('no-cache');
       expect(Object.keys(res.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type']);
@@ -598,7 +560,7 @@ describe('auth', () => {
 
     function expectOAuthError(res: Response, status: number, error: string): void {
       expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status, body: { error } });
-      expect(res.headers['content-type']).toMatch(JSON_UTF8);
+      expect(res.headers['content-type']).toBe(JSON_UTF8);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(Object.keys(res.body).sort()).toEqual(['error', 'error_description']);
       expect(res.body.error_description).toEqual(expect.any(String));

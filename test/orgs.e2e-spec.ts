@@ -1,32 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { Response, Test } from 'supertest';
+import { MemberBody, OrgBody, OrgRole } from './support/bodies';
 import {
-  auditCount,
   etag,
   expectData,
   expectError,
   expectList,
-  expectMemberShape,
   expectNoContent,
-  expectOrgShape,
-  expectOutcome,
   expectValidationFailed,
   ListResult,
-  MemberBody,
-  memberUrl,
+} from './support/envelope';
+import {
+  auditCount,
+  auditUrl,
+  expectMemberShape,
+  expectOrgShape,
+  expectOutcome,
   membersUrl,
-  OrgBody,
+  memberUrl,
   orgApi,
   ORGS,
   orgUrl,
-  auditUrl,
   pause,
-  OrgRole,
   registerUsers,
-  token,
 } from './support/orgs-helpers';
 import { createTestApp, TestApp } from './support/test-app';
-import { bearer, createAdmin, login, SignedInUser } from './support/users';
+import { bearer, createAdmin, login, SignedInUser, token } from './support/users';
 
 // ---------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { Public } from '../src/common/decorators/public.decorator';
+import { expectError, JSON_UTF8, UUID } from './support/envelope';
 import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
 import { bearer, registerUser, uniqueEmail } from './support/users';
 
@@ -71,25 +72,6 @@ class PlatformTestController {
 class PlatformTestModule {}
 
 // ---------------------------------------------------------------------------------------------
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const JSON_UTF8 = 'application/json; charset=utf-8';
-
-/** The error envelope, and X-Request-Id equal to error.requestId. */
-function expectError(res: Response, status: number, code: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toBe(JSON_UTF8);
-  expect(res.body).toEqual({
-    error: {
-      status,
-      code,
-      message: expect.any(String),
-      ...(res.body.error?.details ? { details: expect.any(Array) } : {}),
-      requestId: expect.any(String),
-    },
-  });
-  expect(res.headers['x-request-id']).toBe(res.body.error.requestId);
-}
 
 /** Nothing internal anywhere in the response: headers or body. */
 function expectNoLeak(res: Response, ...secrets: string[]): void {

@@ -1,37 +1,35 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
+import { PROJECT_KEYS, ProjectBody, TaskBody } from './support/bodies';
 import {
-  auditEvents,
-  Caller,
-  createOrg,
-  createRoleOrg,
   etag,
   expectData,
   expectError,
-  expectList,
+  expectItems,
   expectNoContent,
   expectValidationFailed,
   ISO_UTC,
-  PROJECT_KEYS,
-  ProjectBody,
-  ROLES,
-  RoleOrg,
-  TaskBody,
   UUID,
+} from './support/envelope';
+import {
+  auditEvents,
+  Caller,
+  client,
+  createOrg,
+  createRoleOrg,
+  freshKey,
+  idemKey,
+  RoleOrg,
+  ROLES,
 } from './support/pt-helpers';
 import { createTestApp, TestApp } from './support/test-app';
-import { bearer, registerUser, SignedInUser } from './support/users';
+import { bearer, registerUser, SignedInUser, token } from './support/users';
 
 // Projects (API.md §8), with the envelope (§2), status codes (§3), conventions (§4: ETag and
 // If-Match, Idempotency-Key, strict bodies), tenancy (§7) and the audit log (§12).
 
 const projectUrl = (id: string): string => `/api/v1/projects/${id}`;
 const orgProjectsUrl = (orgId: string): string => `/api/v1/orgs/${orgId}/projects`;
-
-let keySeq = 0;
-/** A project key not used before in this file: 2–10 of A-Z0-9. */
-const freshKey = (prefix = 'P'): string => `${prefix}${(++keySeq).toString(36).toUpperCase()}`;
-const idemKey = (): string => `idem-${randomBytes(8).toString('hex')}`;
 
 describe('projects', () => {
   let t: TestApp;
@@ -50,13 +48,7 @@ describe('projects', () => {
   });
   afterAll(() => t.close());
 
-  const as = (user: SignedInUser) => ({
-    get: (url: string) => t.http().get(url).set(bearer(user.accessToken)),
-    post: (url: string, body: object) => t.http().post(url).set(bearer(user.accessToken)).send(body),
-    put: (url: string, body: object) => t.http().put(url).set(bearer(user.accessToken)).send(body),
-    patch: (url: string, body: object) => t.http().patch(url).set(bearer(user.accessToken)).send(body),
-    delete: (url: string) => t.http().delete(url).set(bearer(user.accessToken)),
-  });
+  const as = (user: SignedInUser) => client(t, user);
 
   async function createProject(
     body: Partial<{ key: string; name: string; description: string }> = {},
@@ -124,7 +116,7 @@ describe('projects', () => {
       ['a number', 12],
       ['null', null],
     ])('rejects a key with %s: 400 naming key, nothing created', async (_label, key) => {
-      const name = `bad-key-${randomBytes(4).toString('hex')}`;
+      const name = `bad-key-${token()}`;
       expectValidationFailed(await as(owner).post(orgProjectsUrl(org.orgId), { key, name }), ['key']);
       expect(await countProjects('name = $1', [name])).toBe(0);
     });
@@ -184,7 +176,7 @@ describe('projects', () => {
     it("lists only the org's projects", async () => {
       const mine = await createProject();
       const theirs = await createProject({}, otherOwner, otherOrgId);
-      const listed = expectList<ProjectBody>(
+      const listed = expectItems<ProjectBody>(
         await as(org.users.viewer).get(orgProjectsUrl(org.orgId)).query({ limit: 100 }),
       );
       expect(listed.map((p) => p.id)).toContain(mine.id);
@@ -291,7 +283,7 @@ describe('projects', () => {
       expectError(await as(owner).get(projectUrl(project.id)), 404, 'NOT_FOUND');
       expectError(await as(owner).get(`${projectUrl(project.id)}/tasks`), 404, 'NOT_FOUND');
       for (const task of tasks) expectError(await as(owner).get(`/api/v1/tasks/${task.id}`), 404, 'NOT_FOUND');
-      const orgTasks = expectList<TaskBody>(
+      const orgTasks = expectItems<TaskBody>(
         await as(owner).get(`/api/v1/orgs/${org.orgId}/tasks`).query({ limit: 100 }),
       );
       expect(orgTasks.filter((task) => task.projectId === project.id)).toEqual([]);
@@ -518,7 +510,7 @@ describe('projects', () => {
           expectError(await as(owner).get(projectUrl(project.id)), 404, 'NOT_FOUND');
         } else if (status === 200) {
           const data = res.body.data;
-          if (Array.isArray(data)) expectList(res);
+          if (Array.isArray(data)) expectItems(res);
           else expect(expectData<ProjectBody>(res).id).toBe(project.id);
         } else if (status === 201) {
           const created = expectData<ProjectBody>(res, 201);
@@ -562,7 +554,7 @@ describe('projects', () => {
 
     it('left org A exactly as it was', async () => {
       expect(await readProject(project.id)).toEqual(project);
-      const tasks = expectList<TaskBody>(await as(owner).get(`${projectUrl(project.id)}/tasks`));
+      const tasks = expectItems<TaskBody>(await as(owner).get(`${projectUrl(project.id)}/tasks`));
       expect(tasks).toEqual([task]);
       expect(await countProjects('org_id = $1 AND key = $2', [org.orgId, 'INJ'])).toBe(0);
       expect(await auditEvents(t, org.orgId, owner, { actorId: otherOwner.id })).toEqual([]);

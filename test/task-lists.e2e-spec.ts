@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
+import { TASK_KEYS, TaskBody } from './support/bodies';
+import {
+  expectError,
+  expectList,
+  expectStatus,
+  expectValidationFailed,
+  flipCharacter,
+  walkPages,
+} from './support/envelope';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, registerUser, SignedInUser } from './support/users';
 
@@ -23,99 +32,12 @@ const SORTS = [
   '-number',
 ] as const;
 const LIMITS = [1, 3, 7, 100];
-const TASK_KEYS = [
-  'assigneeId',
-  'createdAt',
-  'createdBy',
-  'description',
-  'dueDate',
-  'id',
-  'key',
-  'labels',
-  'number',
-  'priority',
-  'projectId',
-  'status',
-  'title',
-  'updatedAt',
-  'version',
-];
-
-interface TaskBody {
-  id: string;
-  projectId: string;
-  number: number;
-  key: string;
-  title: string;
-  description: string;
-  status: string;
-  priority: string;
-  assigneeId: string | null;
-  dueDate: string | null;
-  labels: string[];
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
-
 type Query = Record<string, string | number | string[]>;
-interface PageMeta {
-  limit: number;
-  nextCursor: string | null;
-}
-
-function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status });
-}
-
-function expectList(res: Response): { data: TaskBody[]; page: PageMeta } {
-  expectStatus(res, 200);
-  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-  expect(Object.keys(res.body).sort()).toEqual(['data', 'meta']);
-  expect(Array.isArray(res.body.data)).toBe(true);
-  expect(Object.keys(res.body.meta).sort()).toEqual(['page', 'requestId']);
-  expect(res.body.meta.requestId).toBe(res.headers['x-request-id']);
-  expect(Object.keys(res.body.meta.page).sort()).toEqual(['limit', 'nextCursor']);
-  return { data: res.body.data, page: res.body.meta.page };
-}
-
-function expectError(
-  res: Response,
-  status: number,
-  code: string,
-): { status: number; code: string; message: string; details?: { field: string; message: string }[] } {
-  expectStatus(res, status);
-  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-  expect(Object.keys(res.body)).toEqual(['error']);
-  expect(res.body.error).toMatchObject({
-    status,
-    code,
-    message: expect.any(String),
-    requestId: res.headers['x-request-id'],
-  });
-  return res.body.error;
-}
-
-/** A 400 VALIDATION_FAILED whose details name exactly these fields. */
-function expectValidationFailed(res: Response, fields: string[]): void {
-  const error = expectError(res, 400, 'VALIDATION_FAILED');
-  expect(error.details).toBeDefined();
-  expect(error.details!.length).toBeGreaterThan(0);
-  for (const detail of error.details!)
-    expect(detail).toEqual({ field: expect.any(String), message: expect.any(String) });
-  expect([...new Set(error.details!.map((d) => d.field))].sort()).toEqual([...fields].sort());
-}
 
 const expectInvalidCursor = (res: Response): void => {
   const error = expectError(res, 400, 'INVALID_CURSOR');
   expect(JSON.stringify(error)).not.toMatch(/select|postgres|stack|typeorm/i);
 };
-
-/** Replaces one character of a cursor part with another base64url character. */
-function flipCharacter(text: string, index: number): string {
-  return text.slice(0, index) + (text[index] === 'A' ? 'B' : 'A') + text.slice(index + 1);
-}
 
 const compare = (a: string | number, b: string | number): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -336,31 +258,16 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
   afterAll(() => t?.close());
 
   /** Follows nextCursor to the end; checks every page on the way. */
-  async function walk(url: string, query: Query, limit: number, user: SignedInUser = owner): Promise<TaskBody[]> {
-    const seen: TaskBody[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const { data, page } = expectList(await get(url, { ...query, limit, ...(cursor ? { cursor } : {}) }, user));
-      expect(page.limit).toBe(limit);
-      expect(data.length).toBeLessThanOrEqual(limit);
-      cursor = page.nextCursor;
-      if (cursor !== null) {
-        expect(typeof cursor).toBe('string');
-        expect(data.length).toBe(limit); // only the last page may be short
-      }
-      seen.push(...data);
-      pages++;
-      expect(pages).toBeLessThanOrEqual(COUNT + 1);
-    } while (cursor !== null);
-    // No empty trailing page: the last full page already says there is nothing more.
-    expect(pages).toBe(Math.max(1, Math.ceil(seen.length / limit)));
-    return seen;
-  }
+  const walk = (url: string, query: Query, limit: number, user: SignedInUser = owner): Promise<TaskBody[]> =>
+    walkPages<TaskBody>(
+      (cursor) => get(url, { ...query, limit, ...(cursor ? { cursor } : {}) }, user),
+      limit,
+      COUNT + 1,
+    );
 
   /** The ids of the whole filtered list, in the default order (-createdAt), on one page. */
   async function listIds(url: string, query: Query, user: SignedInUser = owner): Promise<string[]> {
-    const { data, page } = expectList(await get(url, { ...query, limit: 100 }, user));
+    const { data, page } = expectList<TaskBody>(await get(url, { ...query, limit: 100 }, user));
     expect(page.nextCursor).toBeNull();
     return data.map((task) => task.id);
   }
@@ -552,7 +459,7 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
     });
 
     it('a word in neither title nor description gives an empty last page', async () => {
-      const { data, page } = expectList(await get(orgTasks(orgId), { q: 'xylophone' }));
+      const { data, page } = expectList<TaskBody>(await get(orgTasks(orgId), { q: 'xylophone' }));
       expect(data).toEqual([]);
       expect(page.nextCursor).toBeNull();
       expect(await listIds(projectTasks(alpha), { q: 'xylophone' })).toEqual([]);
@@ -573,7 +480,7 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
 
     it('search syntax characters are not an error', async () => {
       for (const q of ['"unterminated', 'a & b | !c', "it's (odd)", ':*', '<->']) {
-        expectList(await get(orgTasks(orgId), { q }));
+        expectList<TaskBody>(await get(orgTasks(orgId), { q }));
       }
     });
   });
@@ -582,22 +489,22 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
   describe('sorting and paging', () => {
     it('sorts by -createdAt by default, 20 to a page', async () => {
       const expected = expectedOrder(known, '-createdAt');
-      const first = expectList(await get(orgTasks(orgId)));
+      const first = expectList<TaskBody>(await get(orgTasks(orgId)));
       expect(first.page.limit).toBe(20);
       expect(first.data.map((task) => task.id)).toEqual(expected.slice(0, 20));
       expect(first.page.nextCursor).toEqual(expect.any(String));
-      const second = expectList(await get(orgTasks(orgId), { cursor: first.page.nextCursor! }));
+      const second = expectList<TaskBody>(await get(orgTasks(orgId), { cursor: first.page.nextCursor! }));
       expect(second.data.map((task) => task.id)).toEqual(expected.slice(20));
       expect(second.page.nextCursor).toBeNull();
     });
 
     it('has nextCursor null on a last page that is exactly full', async () => {
-      const whole = expectList(await get(projectTasks(alpha), { limit: 24 }));
+      const whole = expectList<TaskBody>(await get(projectTasks(alpha), { limit: 24 }));
       expect(whole.data).toHaveLength(24);
       expect(whole.page.nextCursor).toBeNull();
-      const first = expectList(await get(projectTasks(alpha), { limit: 12, sort: 'dueDate' }));
+      const first = expectList<TaskBody>(await get(projectTasks(alpha), { limit: 12, sort: 'dueDate' }));
       expect(first.page.nextCursor).toEqual(expect.any(String));
-      const last = expectList(
+      const last = expectList<TaskBody>(
         await get(projectTasks(alpha), { limit: 12, sort: 'dueDate', cursor: first.page.nextCursor! }),
       );
       expect(last.data).toHaveLength(12);
@@ -605,8 +512,8 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
     });
 
     it('keeps a cursor valid with another page size (limit is not part of the list)', async () => {
-      const first = expectList(await get(orgTasks(orgId), { sort: '-priority', limit: 3 }));
-      const next = expectList(
+      const first = expectList<TaskBody>(await get(orgTasks(orgId), { sort: '-priority', limit: 3 }));
+      const next = expectList<TaskBody>(
         await get(orgTasks(orgId), { sort: '-priority', limit: 5, cursor: first.page.nextCursor! }),
       );
       expect(next.data.map((task) => task.id)).toEqual(expectedOrder(known, '-priority').slice(3, 8));
@@ -676,7 +583,7 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
       );
 
     beforeAll(async () => {
-      const { data, page } = expectList(await get(projectTasks(alpha), base()));
+      const { data, page } = expectList<TaskBody>(await get(projectTasks(alpha), base()));
       expect(data.map((task) => task.id)).toEqual(expectedAlpha().slice(0, 3));
       cursor = page.nextCursor!;
       expect(cursor).toEqual(expect.any(String));
@@ -685,10 +592,12 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
     const next = (query: Query, url = projectTasks(alpha)) => get(url, { ...base(), ...query });
 
     it('the untouched cursor gives the next page, from the same or another member', async () => {
-      expect(expectList(await next({ cursor })).data.map((task) => task.id)).toEqual(expectedAlpha().slice(3, 6));
-      expect(expectList(await get(projectTasks(alpha), { ...base(), cursor }, viewer)).data.map((x) => x.id)).toEqual(
+      expect(expectList<TaskBody>(await next({ cursor })).data.map((task) => task.id)).toEqual(
         expectedAlpha().slice(3, 6),
       );
+      expect(
+        expectList<TaskBody>(await get(projectTasks(alpha), { ...base(), cursor }, viewer)).data.map((x) => x.id),
+      ).toEqual(expectedAlpha().slice(3, 6));
     });
 
     it('is opaque: no id or sort value in clear', () => {
@@ -723,7 +632,7 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
     });
 
     it('rejects the payload of one cursor with the signature of another', async () => {
-      const other = expectList(await next({ sort: '-number' })).page.nextCursor!;
+      const other = expectList<TaskBody>(await next({ sort: '-number' })).page.nextCursor!;
       expectInvalidCursor(await next({ cursor: `${cursor.split('.')[0]}.${other.split('.')[1]}` }));
     });
 
@@ -764,16 +673,17 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
     });
 
     it('rejects an org-list cursor on a project list and on another org', async () => {
-      const orgCursor = expectList(await get(orgTasks(orgId), base())).page.nextCursor!;
+      const orgCursor = expectList<TaskBody>(await get(orgTasks(orgId), base())).page.nextCursor!;
       expect(orgCursor).toEqual(expect.any(String));
-      expect(expectList(await get(orgTasks(orgId), { ...base(), cursor: orgCursor })).data.length).toBe(3);
+      expect(expectList<TaskBody>(await get(orgTasks(orgId), { ...base(), cursor: orgCursor })).data.length).toBe(3);
       expectInvalidCursor(await get(projectTasks(alpha), { ...base(), cursor: orgCursor }));
       expectInvalidCursor(await get(projectTasks(beta), { ...base(), cursor: orgCursor }));
       expectInvalidCursor(await get(orgTasks(otherOrgId), { ...base(), cursor: orgCursor }));
     });
 
     it('rejects an assigneeId=me cursor used by someone else', async () => {
-      const mine = expectList(await get(orgTasks(orgId), { assigneeId: 'me', limit: 1 }, member)).page.nextCursor!;
+      const mine = expectList<TaskBody>(await get(orgTasks(orgId), { assigneeId: 'me', limit: 1 }, member)).page
+        .nextCursor!;
       expect(mine).toEqual(expect.any(String));
       expectInvalidCursor(await get(orgTasks(orgId), { assigneeId: 'me', limit: 1, cursor: mine }, owner));
     });
@@ -832,10 +742,10 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
     }
 
     it('accepts the limits 1 and 100, the dates 2028-02-29 and every documented sort', async () => {
-      expect(expectList(await get(orgTasks(orgId), { limit: 1 })).data).toHaveLength(1);
-      expect(expectList(await get(orgTasks(orgId), { limit: 100 })).data).toHaveLength(COUNT);
-      expectList(await get(orgTasks(orgId), { dueBefore: '2028-02-29', dueAfter: '2024-02-29' }));
-      for (const sort of SORTS) expectList(await get(projectTasks(alpha), { sort }));
+      expect(expectList<TaskBody>(await get(orgTasks(orgId), { limit: 1 })).data).toHaveLength(1);
+      expect(expectList<TaskBody>(await get(orgTasks(orgId), { limit: 100 })).data).toHaveLength(COUNT);
+      expectList<TaskBody>(await get(orgTasks(orgId), { dueBefore: '2028-02-29', dueAfter: '2024-02-29' }));
+      for (const sort of SORTS) expectList<TaskBody>(await get(projectTasks(alpha), { sort }));
     });
 
     it('rejects a project id that is not a UUID', async () => {
@@ -866,7 +776,7 @@ describe('task lists (GET /projects/{id}/tasks, GET /orgs/{id}/tasks)', () => {
     });
 
     it('does not let a non-member use a valid cursor either', async () => {
-      const { page } = expectList(await get(projectTasks(alpha), { limit: 2 }));
+      const { page } = expectList<TaskBody>(await get(projectTasks(alpha), { limit: 2 }));
       expectError(await get(projectTasks(alpha), { limit: 2, cursor: page.nextCursor! }, outsider), 404, 'NOT_FOUND');
     });
 

@@ -1,23 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
+import { ProjectBody, TASK_KEYS, TaskBody } from './support/bodies';
 import {
-  auditEvents,
-  Caller,
-  createOrg,
-  createRoleOrg,
   etag,
   expectData,
   expectError,
-  expectList,
+  expectItems,
   expectNoContent,
   expectValidationFailed,
   ISO_UTC,
-  ProjectBody,
-  ROLES,
-  RoleOrg,
-  TASK_KEYS,
-  TaskBody,
   UUID,
+} from './support/envelope';
+import {
+  auditEvents,
+  Caller,
+  client,
+  createOrg,
+  createRoleOrg,
+  freshKey,
+  idemKey,
+  RoleOrg,
+  ROLES,
 } from './support/pt-helpers';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, registerUser, SignedInUser } from './support/users';
@@ -28,9 +31,6 @@ import { bearer, registerUser, SignedInUser } from './support/users';
 const taskUrl = (id: string): string => `/api/v1/tasks/${id}`;
 const projectTasksUrl = (projectId: string): string => `/api/v1/projects/${projectId}/tasks`;
 
-let keySeq = 0;
-const freshKey = (prefix = 'T'): string => `${prefix}${(++keySeq).toString(36).toUpperCase()}`;
-const idemKey = (): string => `idem-${randomBytes(8).toString('hex')}`;
 const uniqueTitle = (label = 'task'): string => `${label} ${randomBytes(5).toString('hex')}`;
 
 /** Every mutable field, as PUT needs them. */
@@ -63,13 +63,7 @@ describe('tasks', () => {
   });
   afterAll(() => t.close());
 
-  const as = (user: SignedInUser) => ({
-    get: (url: string) => t.http().get(url).set(bearer(user.accessToken)),
-    post: (url: string, body: object) => t.http().post(url).set(bearer(user.accessToken)).send(body),
-    put: (url: string, body: object) => t.http().put(url).set(bearer(user.accessToken)).send(body),
-    patch: (url: string, body: object) => t.http().patch(url).set(bearer(user.accessToken)).send(body),
-    delete: (url: string) => t.http().delete(url).set(bearer(user.accessToken)),
-  });
+  const as = (user: SignedInUser) => client(t, user);
 
   async function createProject(key = freshKey('P'), user = owner, orgId = org.orgId): Promise<ProjectBody> {
     const res = await as(user).post(`/api/v1/orgs/${orgId}/projects`, { key, name: `Project ${key}` });
@@ -247,7 +241,7 @@ describe('tasks', () => {
       );
       expect(rows.map((r) => r.number)).toEqual(numbers);
 
-      const listed = expectList<TaskBody>(
+      const listed = expectItems<TaskBody>(
         await as(owner).get(projectTasksUrl(project.id)).query({ sort: 'number', limit: 100 }),
       );
       expect(listed.map((task) => task.key)).toEqual(numbers.map((n) => `RACE-${n}`));
@@ -665,10 +659,10 @@ describe('tasks', () => {
         const task = await createTask({ title: 'Target' }, project.id);
         const res = await send(org.users[role], { project, task });
         const status = expected[role];
-        const tasksNow = async () => expectList<TaskBody>(await as(owner).get(projectTasksUrl(project.id)));
+        const tasksNow = async () => expectItems<TaskBody>(await as(owner).get(projectTasksUrl(project.id)));
 
         if (status === 200 && Array.isArray(res.body.data)) {
-          expect(expectList<TaskBody>(res).map((x) => x.id)).toContain(task.id);
+          expect(expectItems<TaskBody>(res).map((x) => x.id)).toContain(task.id);
         } else if (status === 200) {
           expect(expectData<TaskBody>(res).id).toBe(task.id);
         } else if (status === 201) {
@@ -732,13 +726,13 @@ describe('tasks', () => {
 
     it('left org A exactly as it was', async () => {
       expect(await readTask(task.id)).toEqual(task);
-      expect(expectList<TaskBody>(await as(owner).get(projectTasksUrl(project.id)))).toEqual([task]);
+      expect(expectItems<TaskBody>(await as(owner).get(projectTasksUrl(project.id)))).toEqual([task]);
       expect(await countTasks('org_id = $1 AND title = $2', [org.orgId, 'Injected'])).toBe(0);
       expect(await auditEvents(t, org.orgId, owner, { actorId: otherOwner.id })).toEqual([]);
     });
 
     it("the org-wide list of B shows none of A's tasks", async () => {
-      const listed = expectList<TaskBody>(
+      const listed = expectItems<TaskBody>(
         await as(otherOwner).get(`/api/v1/orgs/${otherOrgId}/tasks`).query({ limit: 100 }),
       );
       expect(listed.map((x) => x.id)).not.toContain(task.id);

@@ -1,8 +1,23 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { UsersService } from '../src/users/users.service';
+import { USER_KEYS, UserBody } from './support/bodies';
+import {
+  etag,
+  expectData,
+  expectError,
+  expectList,
+  expectNoContent,
+  expectStatus,
+  expectUnauthenticated,
+  expectValidationFailed,
+  flipCharacter,
+  ISO_UTC,
+  UUID,
+  walkPages,
+} from './support/envelope';
 import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
-import { bearer, createAdmin, login, registerUser, SignedInUser, uniqueEmail } from './support/users';
+import { bearer, createAdmin, login, registerUser, SignedInUser, token, uniqueEmail } from './support/users';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -10,100 +25,17 @@ import { bearer, createAdmin, login, registerUser, SignedInUser, uniqueEmail } f
 
 const USERS = '/api/v1/users';
 const userUrl = (id: string): string => `${USERS}/${id}`;
-const USER_KEYS = ['avatarUrl', 'createdAt', 'email', 'id', 'name', 'role', 'updatedAt', 'version'];
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-interface UserBody {
-  id: string;
-  email: string;
-  name: string;
-  role: 'user' | 'admin';
-  avatarUrl: string | null;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
-
-/** Status first, with the body in the failure message. */
-function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body }).toMatchObject({ status });
-}
-
-function expectJsonWithRequestId(res: Response): string {
-  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-  const requestId = res.headers['x-request-id'];
-  expect(typeof requestId).toBe('string');
-  return requestId as string;
-}
-
-/** A success envelope with a single resource: returns `data`. */
-function expectData<T = UserBody>(res: Response, status = 200): T {
-  expectStatus(res, status);
-  const requestId = expectJsonWithRequestId(res);
-  expect(Object.keys(res.body).sort()).toEqual(['data', 'meta']);
-  expect(res.body.meta).toEqual({ requestId });
-  return res.body.data as T;
-}
-
-/** A success envelope with a list: returns `data` and `meta.page`. */
-function expectList(res: Response): { data: UserBody[]; page: { limit: number; nextCursor: string | null } } {
-  expectStatus(res, 200);
-  const requestId = expectJsonWithRequestId(res);
-  expect(Object.keys(res.body).sort()).toEqual(['data', 'meta']);
-  expect(Array.isArray(res.body.data)).toBe(true);
-  expect(Object.keys(res.body.meta).sort()).toEqual(['page', 'requestId']);
-  expect(res.body.meta.requestId).toBe(requestId);
-  expect(Object.keys(res.body.meta.page).sort()).toEqual(['limit', 'nextCursor']);
-  return { data: res.body.data, page: res.body.meta.page };
-}
-
-/** The error envelope with this status and code: returns `error`. */
-function expectError(
-  res: Response,
-  status: number,
-  code: string,
-): { status: number; code: string; message: string; details?: { field: string; message: string }[] } {
-  expectStatus(res, status);
-  const requestId = expectJsonWithRequestId(res);
-  expect(Object.keys(res.body)).toEqual(['error']);
-  expect(res.body.error).toMatchObject({ status, code, message: expect.any(String), requestId });
-  const allowed = ['code', 'details', 'message', 'requestId', 'status'];
-  expect(Object.keys(res.body.error).filter((key) => !allowed.includes(key))).toEqual([]);
-  return res.body.error;
-}
-
-/** A 400 VALIDATION_FAILED whose details name exactly these fields. */
-function expectValidationFailed(res: Response, fields: string[]): void {
-  const error = expectError(res, 400, 'VALIDATION_FAILED');
-  expect(error.details).toBeDefined();
-  for (const detail of error.details!)
-    expect(detail).toEqual({ field: expect.any(String), message: expect.any(String) });
-  expect([...new Set(error.details!.map((d) => d.field))].sort()).toEqual([...fields].sort());
-}
-
-function expectUnauthenticated(res: Response): void {
-  expectError(res, 401, 'UNAUTHENTICATED');
-  expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
-}
 
 /** A user resource as the contract describes it, never a password hash. */
 function expectUserShape(user: UserBody): void {
   expect(Object.keys(user).sort()).toEqual(USER_KEYS);
-  expect(user.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  expect(user.id).toMatch(UUID);
   expect(['user', 'admin']).toContain(user.role);
   expect(user.avatarUrl).toBeNull();
   expect(user.createdAt).toMatch(ISO_UTC);
   expect(user.updatedAt).toMatch(ISO_UTC);
   expect(Number.isInteger(user.version)).toBe(true);
   expect(JSON.stringify(user)).not.toMatch(/password|hash|argon/i);
-}
-
-const etag = (version: number): string => `"${version}"`;
-const token = (): string => randomBytes(4).toString('hex');
-
-/** Replaces one character of a cursor part with another base64url character. */
-function flipCharacter(text: string, index: number): string {
-  return text.slice(0, index) + (text[index] === 'A' ? 'B' : 'A') + text.slice(index + 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +53,8 @@ describe('users (/api/v1/users)', () => {
   const get = (url: string, accessToken: string) => t.http().get(url).set(bearer(accessToken));
   const list = (accessToken: string, query: Record<string, string | number>) =>
     t.http().get(USERS).query(query).set(bearer(accessToken));
-  const readUser = async (id: string): Promise<UserBody> => expectData(await get(userUrl(id), admin.accessToken));
+  const readUser = async (id: string): Promise<UserBody> =>
+    expectData<UserBody>(await get(userUrl(id), admin.accessToken));
 
   /** Creates a user as the admin and returns it. */
   async function createUser(body: { email?: string; name?: string; password?: string; role?: string } = {}) {
@@ -130,7 +63,7 @@ describe('users (/api/v1/users)', () => {
       .post(USERS)
       .set(bearer(admin.accessToken))
       .send({ email: uniqueEmail(), password: 'password-123', name: 'Created User', ...body });
-    return expectData(res, 201);
+    return expectData<UserBody>(res, 201);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -150,7 +83,7 @@ describe('users (/api/v1/users)', () => {
     });
 
     it('answers an admin with the list envelope, users in the contract shape', async () => {
-      const { data, page } = expectList(await list(admin.accessToken, {}));
+      const { data, page } = expectList<UserBody>(await list(admin.accessToken, {}));
       expect(data.length).toBeGreaterThan(0);
       expect(page.limit).toBe(20);
       data.forEach(expectUserShape);
@@ -178,7 +111,7 @@ describe('users (/api/v1/users)', () => {
       made.admin = await createUser({ name: 'Filter Admin', email: `lit-admin-${run}@example.com`, role: 'admin' });
     });
 
-    const ids = (res: Response): string[] => expectList(res).data.map((u) => u.id);
+    const ids = (res: Response): string[] => expectList<UserBody>(res).data.map((u) => u.id);
 
     it('q matches the name, case-insensitively', async () => {
       expect(ids(await list(admin.accessToken, { q: 'rate 100% SURE' }))).toEqual([made.percent.id]);
@@ -210,18 +143,18 @@ describe('users (/api/v1/users)', () => {
     });
 
     it('q that matches nothing gives an empty last page', async () => {
-      const { data, page } = expectList(await list(admin.accessToken, { q: `nobody-${run}` }));
+      const { data, page } = expectList<UserBody>(await list(admin.accessToken, { q: `nobody-${run}` }));
       expect(data).toEqual([]);
       expect(page.nextCursor).toBeNull();
     });
 
     it('role filters by platform role, alone and with q', async () => {
-      const admins = expectList(await list(admin.accessToken, { role: 'admin', limit: 100 })).data;
+      const admins = expectList<UserBody>(await list(admin.accessToken, { role: 'admin', limit: 100 })).data;
       expect(admins.length).toBeGreaterThanOrEqual(2);
       expect(admins.every((u) => u.role === 'admin')).toBe(true);
       expect(admins.map((u) => u.id)).toEqual(expect.arrayContaining([admin.id, made.admin.id]));
 
-      const users = expectList(await list(admin.accessToken, { role: 'user', limit: 100 })).data;
+      const users = expectList<UserBody>(await list(admin.accessToken, { role: 'user', limit: 100 })).data;
       expect(users.every((u) => u.role === 'user')).toBe(true);
       expect(users.map((u) => u.id)).toContain(made.percent.id);
 
@@ -273,27 +206,12 @@ describe('users (/api/v1/users)', () => {
     }
 
     /** Follows nextCursor to the end; checks every page on the way. */
-    async function walk(query: Record<string, string | number>, limit: number): Promise<UserBody[]> {
-      const seen: UserBody[] = [];
-      let cursor: string | null = null;
-      let pages = 0;
-      do {
-        const res = await list(admin.accessToken, { ...query, limit, ...(cursor ? { cursor } : {}) });
-        const { data, page } = expectList(res);
-        expect(page.limit).toBe(limit);
-        expect(data.length).toBeLessThanOrEqual(limit);
-        cursor = page.nextCursor;
-        if (cursor !== null) {
-          expect(typeof cursor).toBe('string');
-          expect(data.length).toBe(limit); // only the last page may be short
-        }
-        seen.push(...data);
-        pages++;
-        expect(pages).toBeLessThanOrEqual(COUNT + 1);
-      } while (cursor !== null);
-      expect(pages).toBe(Math.max(1, Math.ceil(seen.length / limit)));
-      return seen;
-    }
+    const walk = (query: Record<string, string | number>, limit: number): Promise<UserBody[]> =>
+      walkPages<UserBody>(
+        (cursor) => list(admin.accessToken, { ...query, limit, ...(cursor ? { cursor } : {}) }),
+        limit,
+        COUNT + 1,
+      );
 
     it('has ties in the data set, so that the id tie-break matters', () => {
       expect(new Set(known.map((u) => u.name)).size).toBeLessThan(COUNT);
@@ -325,24 +243,24 @@ describe('users (/api/v1/users)', () => {
     });
 
     it('sorts by -createdAt by default, 20 to a page', async () => {
-      const { data, page } = expectList(await list(admin.accessToken, { q: filter }));
+      const { data, page } = expectList<UserBody>(await list(admin.accessToken, { q: filter }));
       expect(page.limit).toBe(20);
       expect(page.nextCursor).toEqual(expect.any(String));
       expect(data.map((u) => u.id)).toEqual(expectedOrder('-createdAt').slice(0, 20));
-      const rest = expectList(await list(admin.accessToken, { q: filter, cursor: page.nextCursor! }));
+      const rest = expectList<UserBody>(await list(admin.accessToken, { q: filter, cursor: page.nextCursor! }));
       expect(rest.data.map((u) => u.id)).toEqual(expectedOrder('-createdAt').slice(20));
       expect(rest.page.nextCursor).toBeNull();
     });
 
     it('accepts limit=100 and then has no next page', async () => {
-      const { data, page } = expectList(await list(admin.accessToken, { q: filter, limit: 100 }));
+      const { data, page } = expectList<UserBody>(await list(admin.accessToken, { q: filter, limit: 100 }));
       expect(data).toHaveLength(COUNT);
       expect(page).toEqual({ limit: 100, nextCursor: null });
     });
 
     it('keeps a cursor valid with another page size (limit is not part of the list)', async () => {
-      const first = expectList(await list(admin.accessToken, { q: filter, sort: 'name', limit: 3 }));
-      const next = expectList(
+      const first = expectList<UserBody>(await list(admin.accessToken, { q: filter, sort: 'name', limit: 3 }));
+      const next = expectList<UserBody>(
         await list(admin.accessToken, { q: filter, sort: 'name', limit: 5, cursor: first.page.nextCursor! }),
       );
       expect(next.data.map((u) => u.id)).toEqual(expectedOrder('name').slice(3, 8));
@@ -371,7 +289,7 @@ describe('users (/api/v1/users)', () => {
       let cursor: string;
 
       beforeAll(async () => {
-        const { page } = expectList(await list(admin.accessToken, { q: filter, sort: 'name', limit: 5 }));
+        const { page } = expectList<UserBody>(await list(admin.accessToken, { q: filter, sort: 'name', limit: 5 }));
         cursor = page.nextCursor!;
         expect(cursor).toEqual(expect.any(String));
       });
@@ -380,7 +298,7 @@ describe('users (/api/v1/users)', () => {
         list(admin.accessToken, { q: filter, sort: 'name', limit: 5, ...query });
 
       it('the untouched cursor gives the next page', async () => {
-        const { data } = expectList(await next({ cursor }));
+        const { data } = expectList<UserBody>(await next({ cursor }));
         expect(data.map((u) => u.id)).toEqual(expectedOrder('name').slice(5, 10));
       });
 
@@ -444,13 +362,13 @@ describe('users (/api/v1/users)', () => {
         .post(USERS)
         .set(bearer(admin.accessToken))
         .send({ email, password: 'password-123', name: 'New Person' });
-      const user = expectData(res, 201);
+      const user = expectData<UserBody>(res, 201);
       expectUserShape(user);
       expect(user).toMatchObject({ email, name: 'New Person', role: 'user', version: 1 });
       expect(res.headers.location).toBe(`/api/v1/users/${user.id}`);
       expect(res.headers.etag).toBe(etag(1));
 
-      const located = expectData(await get(res.headers.location, admin.accessToken));
+      const located = expectData<UserBody>(await get(res.headers.location, admin.accessToken));
       expect(located).toEqual(user);
       // The password given is the one that signs in.
       await login(t, email, 'password-123');
@@ -461,7 +379,7 @@ describe('users (/api/v1/users)', () => {
       const user = await createUser({ email, role: 'admin' });
       expect(user.role).toBe('admin');
       const { accessToken } = await login(t, email, 'password-123');
-      expectList(await list(accessToken, {}));
+      expectList<UserBody>(await list(accessToken, {}));
     });
 
     it('stores the email lower-case and the name trimmed', async () => {
@@ -479,7 +397,7 @@ describe('users (/api/v1/users)', () => {
         .set(bearer(user.accessToken))
         .send({ email, password: 'password-123', name: 'Nope', role: 'admin' });
       expectError(res, 403, 'FORBIDDEN');
-      expect(expectList(await list(admin.accessToken, { q: email })).data).toEqual([]);
+      expect(expectList<UserBody>(await list(admin.accessToken, { q: email })).data).toEqual([]);
     });
 
     it('is 401 without a token', async () => {
@@ -526,7 +444,7 @@ describe('users (/api/v1/users)', () => {
         .set(bearer(admin.accessToken))
         .send({ email, password: 'password-123', name: 'Nul\u0000Byte' });
       expectError(res, 400, 'VALIDATION_FAILED');
-      expect(expectList(await list(admin.accessToken, { q: email })).data).toEqual([]);
+      expect(expectList<UserBody>(await list(admin.accessToken, { q: email })).data).toEqual([]);
     });
 
     it('is 400 for missing fields and for values of the wrong JSON type', async () => {
@@ -556,21 +474,21 @@ describe('users (/api/v1/users)', () => {
 
     it('answers the user itself with the resource and ETag "<version>"', async () => {
       const res = await get(userUrl(alice.id), alice.accessToken);
-      const user = expectData(res);
+      const user = expectData<UserBody>(res);
       expectUserShape(user);
       expect(user).toMatchObject({ id: alice.id, email: alice.email, name: 'Alice', role: 'user', version: 1 });
       expect(res.headers.etag).toBe(etag(user.version));
     });
 
     it('treats the id case-insensitively: the user itself in upper case is still itself', async () => {
-      const user = expectData(await get(userUrl(alice.id.toUpperCase()), alice.accessToken));
+      const user = expectData<UserBody>(await get(userUrl(alice.id.toUpperCase()), alice.accessToken));
       expect(user.id).toBe(alice.id);
       const res = await t
         .http()
         .patch(userUrl(alice.id.toUpperCase()))
         .set(bearer(alice.accessToken))
         .send({ name: 'Alice' });
-      expect(expectData(res)).toMatchObject({ id: alice.id, name: 'Alice' });
+      expect(expectData<UserBody>(res)).toMatchObject({ id: alice.id, name: 'Alice' });
     });
 
     it("is 404 NOT_FOUND (not 403) for another user's id", async () => {
@@ -579,7 +497,7 @@ describe('users (/api/v1/users)', () => {
 
     it('lets an admin see anyone', async () => {
       const res = await get(userUrl(bob.id), admin.accessToken);
-      expect(expectData(res)).toMatchObject({ id: bob.id, email: bob.email });
+      expect(expectData<UserBody>(res)).toMatchObject({ id: bob.id, email: bob.email });
       expect(res.headers.etag).toBe(etag(1));
     });
 
@@ -621,7 +539,7 @@ describe('users (/api/v1/users)', () => {
       const before = await readUser(user.id);
       const email = uniqueEmail('replaced');
       const res = await put(user.id, user.accessToken, { name: '  Replaced Name ', email: email.toUpperCase() });
-      const after = expectData(res);
+      const after = expectData<UserBody>(res);
       expectUserShape(after);
       expect(after).toMatchObject({ id: user.id, name: 'Replaced Name', email, role: 'user', version: 2 });
       expect(res.headers.etag).toBe(etag(2));
@@ -661,7 +579,7 @@ describe('users (/api/v1/users)', () => {
 
     it('lets an admin set the role', async () => {
       const res = await put(user.id, admin.accessToken, { name: 'Promoted', email: user.email, role: 'admin' });
-      expect(expectData(res)).toMatchObject({ name: 'Promoted', role: 'admin', version: 2 });
+      expect(expectData<UserBody>(res)).toMatchObject({ name: 'Promoted', role: 'admin', version: 2 });
     });
 
     it('is 409 CONFLICT when the email belongs to someone else, and changes nothing', async () => {
@@ -680,7 +598,7 @@ describe('users (/api/v1/users)', () => {
       const stale = await put(user.id, user.accessToken, body).set('If-Match', etag(7));
       expectError(stale, 412, 'PRECONDITION_FAILED');
       const fresh = await put(user.id, user.accessToken, body).set('If-Match', etag(1));
-      expect(expectData(fresh)).toMatchObject({ name: 'Guarded', version: 2 });
+      expect(expectData<UserBody>(fresh)).toMatchObject({ name: 'Guarded', version: 2 });
     });
   });
 
@@ -700,12 +618,12 @@ describe('users (/api/v1/users)', () => {
 
     it('changes only the given fields', async () => {
       const res = await patch(user.id, user.accessToken, { name: 'Renamed' });
-      const after = expectData(res);
+      const after = expectData<UserBody>(res);
       expect(after).toMatchObject({ name: 'Renamed', email: user.email, role: 'user', version: 2 });
       expect(res.headers.etag).toBe(etag(2));
 
       const email = uniqueEmail('patched');
-      expect(expectData(await patch(user.id, user.accessToken, { email }))).toMatchObject({
+      expect(expectData<UserBody>(await patch(user.id, user.accessToken, { email }))).toMatchObject({
         name: 'Renamed',
         email,
         version: 3,
@@ -715,7 +633,7 @@ describe('users (/api/v1/users)', () => {
     it('goes through with If-Match equal to the current ETag', async () => {
       const current = await get(userUrl(user.id), user.accessToken);
       const res = await patch(user.id, user.accessToken, { name: 'Matched' }, current.headers.etag);
-      expect(expectData(res)).toMatchObject({ name: 'Matched', version: 2 });
+      expect(expectData<UserBody>(res)).toMatchObject({ name: 'Matched', version: 2 });
       expect(res.headers.etag).toBe(etag(2));
     });
 
@@ -734,11 +652,11 @@ describe('users (/api/v1/users)', () => {
     });
 
     it('goes through with If-Match: * and without If-Match', async () => {
-      expect(expectData(await patch(user.id, user.accessToken, { name: 'Star' }, '*'))).toMatchObject({
+      expect(expectData<UserBody>(await patch(user.id, user.accessToken, { name: 'Star' }, '*'))).toMatchObject({
         name: 'Star',
         version: 2,
       });
-      expect(expectData(await patch(user.id, user.accessToken, { name: 'Bare' }))).toMatchObject({
+      expect(expectData<UserBody>(await patch(user.id, user.accessToken, { name: 'Bare' }))).toMatchObject({
         name: 'Bare',
         version: 3,
       });
@@ -746,7 +664,7 @@ describe('users (/api/v1/users)', () => {
 
     it('accepts a list of ETags that contains the current one', async () => {
       const res = await patch(user.id, user.accessToken, { name: 'Listed' }, `${etag(9)}, ${etag(1)}`);
-      expect(expectData(res)).toMatchObject({ name: 'Listed', version: 2 });
+      expect(expectData<UserBody>(res)).toMatchObject({ name: 'Listed', version: 2 });
     });
 
     it('of 10 parallel PATCHes with the same If-Match, exactly one wins and nine get 412', async () => {
@@ -758,7 +676,7 @@ describe('users (/api/v1/users)', () => {
       expect(losers).toHaveLength(9);
       for (const loser of losers) expectError(loser, 412, 'PRECONDITION_FAILED');
 
-      const won = expectData(winners[0]);
+      const won = expectData<UserBody>(winners[0]);
       expect(won.version).toBe(2);
       expect(await readUser(user.id)).toMatchObject({ name: won.name, version: 2 });
     });
@@ -809,11 +727,11 @@ describe('users (/api/v1/users)', () => {
 
     it('ends the sessions of the user; after signing in again the user has the new role', async () => {
       const user = await registerUser(t);
-      expectData(await me(user.accessToken));
+      expectData<UserBody>(await me(user.accessToken));
       const second = await login(t, user.email, user.password);
 
       const res = await t.http().patch(userUrl(user.id)).set(bearer(admin.accessToken)).send({ role: 'admin' });
-      expect(expectData(res)).toMatchObject({ role: 'admin', version: 2 });
+      expect(expectData<UserBody>(res)).toMatchObject({ role: 'admin', version: 2 });
 
       // Every session of the user, not just one, and refresh tokens as well as access tokens.
       expectUnauthenticated(await me(user.accessToken));
@@ -821,22 +739,22 @@ describe('users (/api/v1/users)', () => {
       expectUnauthenticated(await refresh(user.refreshToken));
 
       const again = await login(t, user.email, user.password);
-      expect(expectData(await me(again.accessToken))).toMatchObject({ id: user.id, role: 'admin' });
-      expectList(await list(again.accessToken, {}));
+      expect(expectData<UserBody>(await me(again.accessToken))).toMatchObject({ id: user.id, role: 'admin' });
+      expectList<UserBody>(await list(again.accessToken, {}));
     });
 
     it('works the other way: a demoted admin loses admin access at once', async () => {
       const email = uniqueEmail('demoted');
       const made = await createUser({ email, role: 'admin' });
       const session = await login(t, email, 'password-123');
-      expectList(await list(session.accessToken, {}));
+      expectList<UserBody>(await list(session.accessToken, {}));
 
       const res = await t
         .http()
         .put(userUrl(made.id))
         .set(bearer(admin.accessToken))
         .send({ name: made.name, email, role: 'user' });
-      expect(expectData(res)).toMatchObject({ role: 'user' });
+      expect(expectData<UserBody>(res)).toMatchObject({ role: 'user' });
 
       expectUnauthenticated(await list(session.accessToken, {}));
       const again = await login(t, email, 'password-123');
@@ -850,14 +768,14 @@ describe('users (/api/v1/users)', () => {
         .put(userUrl(user.id))
         .set(bearer(admin.accessToken))
         .send({ name: 'Same Role', email: user.email, role: 'user' });
-      expect(expectData(res)).toMatchObject({ role: 'user', name: 'Same Role' });
-      expectData(await me(user.accessToken));
+      expect(expectData<UserBody>(res)).toMatchObject({ role: 'user', name: 'Same Role' });
+      expectData<UserBody>(await me(user.accessToken));
     });
 
     it('other edits do not end sessions either', async () => {
       const user = await registerUser(t);
       await t.http().patch(userUrl(user.id)).set(bearer(user.accessToken)).send({ name: 'Still Here' }).expect(200);
-      expect(expectData(await me(user.accessToken))).toMatchObject({ name: 'Still Here' });
+      expect(expectData<UserBody>(await me(user.accessToken))).toMatchObject({ name: 'Still Here' });
     });
   });
 
@@ -867,13 +785,6 @@ describe('users (/api/v1/users)', () => {
       const req = t.http().delete(userUrl(id)).set(bearer(accessToken));
       return ifMatch === undefined ? req : req.set('If-Match', ifMatch);
     };
-
-    function expectNoContent(res: Response): void {
-      expectStatus(res, 204);
-      expect(res.text).toBe('');
-      expect(res.headers['content-type']).toBeUndefined();
-      expect(res.headers['x-request-id']).toEqual(expect.any(String));
-    }
 
     it('deletes oneself: 204, then no sign-in, no old tokens, and the email is free again', async () => {
       const user = await registerUser(t);
@@ -885,7 +796,7 @@ describe('users (/api/v1/users)', () => {
       expectUnauthenticated(await get('/api/v1/auth/me', user.accessToken));
       expectUnauthenticated(await t.http().post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken }));
       expectError(await get(userUrl(user.id), admin.accessToken), 404, 'NOT_FOUND');
-      expect(expectList(await list(admin.accessToken, { q: user.email })).data).toEqual([]);
+      expect(expectList<UserBody>(await list(admin.accessToken, { q: user.email })).data).toEqual([]);
 
       const again = await registerUser(t, { email: user.email, password: 'another-password' });
       expect(again.id).not.toBe(user.id);
@@ -903,14 +814,14 @@ describe('users (/api/v1/users)', () => {
       const caller = await registerUser(t);
       const target = await registerUser(t);
       expectError(await del(target.id, caller.accessToken), 404, 'NOT_FOUND');
-      expectData(await get(userUrl(target.id), target.accessToken));
+      expectData<UserBody>(await get(userUrl(target.id), target.accessToken));
     });
 
     it('is 412 with a stale If-Match and deletes nothing; the current ETag deletes', async () => {
       const user = await registerUser(t);
       await t.http().patch(userUrl(user.id)).set(bearer(user.accessToken)).send({ name: 'Version Two' }).expect(200);
       expectError(await del(user.id, user.accessToken, etag(1)), 412, 'PRECONDITION_FAILED');
-      expectData(await get(userUrl(user.id), user.accessToken));
+      expectData<UserBody>(await get(userUrl(user.id), user.accessToken));
       expectNoContent(await del(user.id, user.accessToken, etag(2)));
     });
 
@@ -931,10 +842,10 @@ describe('users (/api/v1/users)', () => {
       for (const name of ['Gap A', 'Gap B', 'Gap C']) {
         made.push(await createUser({ name, email: `gap-${run}-${name.slice(-1).toLowerCase()}@example.com` }));
       }
-      const first = expectList(await list(admin.accessToken, { q: `gap-${run}`, sort: 'name', limit: 1 }));
+      const first = expectList<UserBody>(await list(admin.accessToken, { q: `gap-${run}`, sort: 'name', limit: 1 }));
       expect(first.data.map((u) => u.id)).toEqual([made[0].id]);
       expectNoContent(await del(made[0].id, admin.accessToken));
-      const rest = expectList(
+      const rest = expectList<UserBody>(
         await list(admin.accessToken, { q: `gap-${run}`, sort: 'name', limit: 5, cursor: first.page.nextCursor! }),
       );
       expect(rest.data.map((u) => u.id)).toEqual([made[1].id, made[2].id]);

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
+import { AuditEventBody, MEMBER_KEYS, MemberBody, ORG_KEYS, OrgBody, OrgRole } from './bodies';
+import { expectData, expectError, expectList, expectNoContent, ISO_UTC, UUID } from './envelope';
 import type { TestApp } from './test-app';
 import { bearer, registerUser, SignedInUser } from './users';
 
@@ -11,137 +13,11 @@ export const membersUrl = (orgId: string): string => `${ORGS}/${orgId}/members`;
 export const memberUrl = (orgId: string, userId: string): string => `${ORGS}/${orgId}/members/${userId}`;
 export const auditUrl = (orgId: string): string => `${ORGS}/${orgId}/audit-events`;
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-export const ORG_KEYS = ['createdAt', 'id', 'name', 'slug', 'updatedAt', 'version'];
-export const MEMBER_KEYS = ['createdAt', 'orgId', 'role', 'updatedAt', 'user', 'userId'];
-export const AUDIT_KEYS = [
-  'action',
-  'actorId',
-  'changes',
-  'createdAt',
-  'entityId',
-  'entityType',
-  'id',
-  'orgId',
-  'requestId',
-];
-
-export type OrgRole = 'owner' | 'admin' | 'member' | 'viewer';
-
-export interface OrgBody {
-  id: string;
-  name: string;
-  slug: string;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
-
-export interface MemberBody {
-  userId: string;
-  orgId: string;
-  role: OrgRole;
-  user: { id: string; email: string; name: string };
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface AuditBody {
-  id: string;
-  orgId: string;
-  actorId: string | null;
-  action: string;
-  entityType: string;
-  entityId: string;
-  changes: Record<string, [unknown, unknown]>;
-  requestId: string | null;
-  createdAt: string;
-}
-
-export interface ErrorBody {
-  status: number;
-  code: string;
-  message: string;
-  details?: { field: string; message: string }[];
-  requestId: string;
-}
-
 /** Waits a few milliseconds, so that the next write gets a later (millisecond) timestamp. */
 export const pause = (ms = 4): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const token = (): string => randomBytes(4).toString('hex');
-export const etag = (version: number): string => `"${version}"`;
 /** A well-formed X-Request-Id of our own, to find in the audit trail. */
 export const requestId = (label = 'req'): string => `${label}-${randomBytes(6).toString('hex')}`;
-
-/** Status first, with the body in the failure message. */
-export function expectStatus(res: Response, status: number): void {
-  expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status });
-}
-
-function expectJsonWithRequestId(res: Response): string {
-  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-  const id = res.headers['x-request-id'];
-  expect(typeof id).toBe('string');
-  return id as string;
-}
-
-/** A success envelope with a single resource: returns `data`. */
-export function expectData<T>(res: Response, status = 200): T {
-  expectStatus(res, status);
-  const id = expectJsonWithRequestId(res);
-  expect(Object.keys(res.body).sort()).toEqual(['data', 'meta']);
-  expect(res.body.meta).toEqual({ requestId: id });
-  return res.body.data as T;
-}
-
-export interface ListResult<T> {
-  data: T[];
-  page: { limit: number; nextCursor: string | null };
-}
-
-/** A success envelope with a list: returns `data` and `meta.page`. */
-export function expectList<T>(res: Response): ListResult<T> {
-  expectStatus(res, 200);
-  const id = expectJsonWithRequestId(res);
-  expect(Object.keys(res.body).sort()).toEqual(['data', 'meta']);
-  expect(Array.isArray(res.body.data)).toBe(true);
-  expect(Object.keys(res.body.meta).sort()).toEqual(['page', 'requestId']);
-  expect(res.body.meta.requestId).toBe(id);
-  expect(Object.keys(res.body.meta.page).sort()).toEqual(['limit', 'nextCursor']);
-  return { data: res.body.data as T[], page: res.body.meta.page };
-}
-
-/** The error envelope with this status and code: returns `error`. */
-export function expectError(res: Response, status: number, code: string): ErrorBody {
-  expectStatus(res, status);
-  const id = expectJsonWithRequestId(res);
-  expect(Object.keys(res.body)).toEqual(['error']);
-  expect(res.body.error).toMatchObject({ status, code, message: expect.any(String), requestId: id });
-  const allowed = ['code', 'details', 'message', 'requestId', 'status'];
-  expect(Object.keys(res.body.error).filter((key) => !allowed.includes(key))).toEqual([]);
-  return res.body.error as ErrorBody;
-}
-
-/** A 400 VALIDATION_FAILED whose details name exactly these fields. */
-export function expectValidationFailed(res: Response, fields: string[]): ErrorBody {
-  const error = expectError(res, 400, 'VALIDATION_FAILED');
-  expect(error.details).toBeDefined();
-  expect(error.details!.length).toBeGreaterThan(0);
-  for (const detail of error.details!)
-    expect(detail).toEqual({ field: expect.any(String), message: expect.any(String) });
-  expect([...new Set(error.details!.map((d) => d.field))].sort()).toEqual([...fields].sort());
-  return error;
-}
-
-/** 204 with no body at all. */
-export function expectNoContent(res: Response): void {
-  expectStatus(res, 204);
-  expect(res.text ?? '').toBe('');
-  expect(res.headers['content-type']).toBeUndefined();
-  expect(typeof res.headers['x-request-id']).toBe('string');
-}
 
 /** Exactly the status of a role-matrix cell, with the contract's error code for errors. */
 export function expectOutcome(res: Response, status: number, list = false): void {
@@ -210,17 +86,17 @@ export async function registerUsers(t: TestApp, count: number, name = 'Org User'
 }
 
 /** The audit_events rows of an org straight from the table (they outlive the org), newest first. */
-export async function auditRows(t: TestApp, orgId: string): Promise<AuditBody[]> {
+export async function auditRows(t: TestApp, orgId: string): Promise<AuditEventBody[]> {
   return selectAudit(t, 'org_id = $1', [orgId]);
 }
 
 /** The audit_events rows written by one request (found by its X-Request-Id), newest first. */
-export async function auditRowsOfRequest(t: TestApp, id: string): Promise<AuditBody[]> {
+export async function auditRowsOfRequest(t: TestApp, id: string): Promise<AuditEventBody[]> {
   return selectAudit(t, 'request_id = $1', [id]);
 }
 
-async function selectAudit(t: TestApp, where: string, parameters: unknown[]): Promise<AuditBody[]> {
-  const rows: (Omit<AuditBody, 'createdAt'> & { createdAt: Date })[] = await t.dataSource.query(
+async function selectAudit(t: TestApp, where: string, parameters: unknown[]): Promise<AuditEventBody[]> {
+  const rows: (Omit<AuditEventBody, 'createdAt'> & { createdAt: Date })[] = await t.dataSource.query(
     `SELECT id, org_id AS "orgId", actor_id AS "actorId", action, entity_type AS "entityType",
             entity_id AS "entityId", changes, request_id AS "requestId", created_at AS "createdAt"
        FROM audit_events WHERE ${where} ORDER BY created_at DESC, id DESC`,

@@ -12,8 +12,11 @@ export interface SignedInUser {
 
 export const bearer = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
 
+/** A short random hex string, for names and emails not used before. */
+export const token = (): string => randomBytes(4).toString('hex');
+
 export function uniqueEmail(prefix = 'user'): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}@example.com`;
+  return `${prefix}-${token()}@example.com`;
 }
 
 /** Registers a user through the API and returns its credentials and first tokens. */
