@@ -1,0 +1,513 @@
+/**
+ * The baseline Tasklane is benchmarked against (bench/run.ts): a hand-written Express 5 + `pg`
+ * server that does, for the benchmarked requests, the same work as Tasklane's routes and nothing
+ * more. It mirrors:
+ *
+ * - request ids and logging (src/common/http/request-id.ts, src/logging/http-logger.options.ts):
+ *   a well-formed incoming X-Request-Id is reused, else a random UUID; one pino line per request;
+ * - authentication (src/auth/auth.guard.ts, src/auth/sessions/access-token.service.ts): HS256
+ *   with a key prepared once, issuer, audience, exp/nbf, `typ: 'access'`, sub/sid/role checked;
+ * - GET /api/v1/tasks/:taskId (TasksService.get): the same single statement, task + membership;
+ * - GET /api/v1/projects/:projectId/tasks (TasksService.listInProject): the membership query of
+ *   ProjectsService.findForMember, then the keyset list with HMAC-signed cursors
+ *   (src/common/pagination/cursor-paginator.ts: same key, scope and format, so cursors interoperate);
+ * - POST /api/v1/projects/:projectId/tasks (TasksService.create): the rules of CreateTaskDto for
+ *   title, description, status, priority and labels, and the same transaction (project row lock,
+ *   counter, insert, audit event in the same transaction);
+ * - the envelopes (envelope.interceptor.ts, all-exceptions.filter.ts), ETag and Location.
+ *
+ * Why it is fair: the statements of Tasklane's services, word for word, one round trip each; the
+ * same pool settings (DB_POOL_MAX, connection, statement and idle-in-transaction timeouts); the
+ * same success bodies field for field; the same crypto. One difference is Tasklane's own choice:
+ * its TaskWriterGuard checks the membership once more before the POST's transaction (so that an
+ * Idempotency-Key replay never serves a caller who lost access), a query the baseline, which has
+ * no idempotency store, does not make. What it leaves out is what the framework and Tasklane's
+ * cross-cutting features add (DI, guards, pipes, class-validator/transformer, interceptors, rxjs,
+ * metrics, helmet, CORS, rate limiting, Idempotency-Key, session revocation): the benchmark
+ * measures that cost. Filters and fields the benchmark does not use (assigneeId, dueDate,
+ * label, q, sort...) are refused with a 400 rather than half-implemented.
+ */
+import express, { NextFunction, Request, Response } from 'express';
+import { createHash, createHmac, createSecretKey, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Pool, PoolClient } from 'pg';
+import pino from 'pino';
+
+// --- Configuration: the same variables and defaults as src/config/env.schema.ts
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw new Error(`${name} must be a positive integer`);
+  return Number(raw);
+}
+const { DATABASE_URL, JWT_SECRET } = process.env;
+if (!DATABASE_URL) throw new Error('DATABASE_URL is required');
+if (!JWT_SECRET || JWT_SECRET.length < 32) throw new Error('JWT_SECRET must be at least 32 characters');
+const PORT = int('PORT', 3001);
+const STATEMENT_TIMEOUT_MS = int('DB_STATEMENT_TIMEOUT_MS', 10_000);
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const pool = new Pool({
+  connectionString: DATABASE_URL,
+  max: int('DB_POOL_MAX', 10),
+  connectionTimeoutMillis: int('DB_CONNECTION_TIMEOUT_MS', 5000),
+  statement_timeout: STATEMENT_TIMEOUT_MS,
+  idle_in_transaction_session_timeout: STATEMENT_TIMEOUT_MS * 2,
+  idleTimeoutMillis: 30_000,
+  application_name: 'tasklane-baseline',
+});
+pool.on('error', (err) => logger.error({ err }, 'idle database client failed'));
+
+const JWT_KEY = createSecretKey(Buffer.from(JWT_SECRET, 'utf8'));
+const CURSOR_KEY = Buffer.from(hkdfSync('sha256', JWT_SECRET, '', 'tasklane:cursor', 32));
+
+// --- Errors, in the contract's envelope
+type Detail = { field: string; message: string };
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Detail[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+const invalid = (details: Detail[]) => new HttpError(400, 'VALIDATION_FAILED', 'Request validation failed', details);
+const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `${what} not found`);
+const unauthenticated = (message: string) =>
+  new HttpError(401, 'UNAUTHENTICATED', message, undefined, { 'WWW-Authenticate': 'Bearer realm="tasklane"' });
+const invalidCursor = () => new HttpError(400, 'INVALID_CURSOR', 'The cursor is invalid for this list');
+
+const BODY_ERRORS: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'MALFORMED_BODY', 'The request body could not be parsed'],
+  'entity.verify.failed': [400, 'MALFORMED_BODY', 'The request body could not be parsed'],
+  'request.aborted': [400, 'MALFORMED_BODY', 'The request body was not received in full'],
+  'request.size.invalid': [400, 'MALFORMED_BODY', 'The request body length does not match Content-Length'],
+  'entity.too.large': [413, 'PAYLOAD_TOO_LARGE', 'The request body is too large'],
+  'encoding.unsupported': [415, 'UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported'],
+  'charset.unsupported': [415, 'UNSUPPORTED_MEDIA_TYPE', 'The request body charset is not supported'],
+};
+const UNAVAILABLE_CODE =
+  /^(08|57P01$|57P03$|53300$|57014$|ECONNREFUSED$|ECONNRESET$|ETIMEDOUT$|ENOTFOUND$|EHOSTUNREACH$|EPIPE$)/;
+const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|connection timeout/i;
+
+/** Body-parser errors and what src/database/database-errors.ts maps; anything else is a 500. */
+function describe(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  const { type, code, message } = (error ?? {}) as { type?: string; code?: string; message?: string };
+  if (type && BODY_ERRORS[type]) return new HttpError(...BODY_ERRORS[type]);
+  if (code === '22021')
+    return new HttpError(400, 'VALIDATION_FAILED', 'The request contains a character that cannot be stored (NUL)');
+  if (code === '23505') return new HttpError(409, 'CONFLICT', 'The resource conflicts with an existing one');
+  if (code === '23503')
+    return new HttpError(409, 'CONFLICT', 'The resource is referenced by, or refers to, a missing resource');
+  if ((code && UNAVAILABLE_CODE.test(code)) || UNAVAILABLE_MESSAGE.test(message ?? '')) {
+    return new HttpError(503, 'UNAVAILABLE', 'The database is unavailable; retry shortly', undefined, {
+      'Retry-After': '5',
+    });
+  }
+  return new HttpError(500, 'INTERNAL', 'Internal server error');
+}
+
+const requestId = (res: Response): string => res.locals.requestId as string;
+
+function sendError(res: Response, error: HttpError): void {
+  if (res.headersSent) return void res.destroy();
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  const { status, code, message, details } = error;
+  res
+    .status(status)
+    .json({ error: { status, code, message, ...(details ? { details } : {}), requestId: requestId(res) } });
+}
+
+// --- Authentication: what AuthGuard + AccessTokenService (jsonwebtoken) check
+const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i;
+
+function parseSegment(segment: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw unauthenticated('Invalid access token');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw unauthenticated('Invalid access token');
+  return value as Record<string, unknown>;
+}
+
+/** The caller's user id, from a verified access token; 401 otherwise. */
+function authenticate(req: Request, res: Response): string {
+  const header = req.headers.authorization;
+  if (!header) throw unauthenticated('Missing bearer token');
+  const token = BEARER.exec(header)?.[1];
+  if (!token) throw unauthenticated('Malformed Authorization header; expected "Bearer <token>"');
+  const [head, body, signature] = token.split('.');
+  if (parseSegment(head).alg !== 'HS256' || !signature) throw unauthenticated('Invalid access token');
+  // Compared as base64url text, as jws does, so a non-canonical encoding of the signature fails too.
+  const expected = Buffer.from(createHmac('sha256', JWT_KEY).update(`${head}.${body}`).digest('base64url'));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    throw unauthenticated('Invalid access token');
+  const claims = parseSegment(body);
+  const now = Math.floor(Date.now() / 1000);
+  const { nbf, exp, aud } = claims;
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) throw unauthenticated('Invalid access token');
+  if (exp !== undefined && typeof exp !== 'number') throw unauthenticated('Invalid access token');
+  if (typeof exp === 'number' && now >= exp) throw unauthenticated('Access token expired');
+  if (
+    !(Array.isArray(aud) ? aud.includes('tasklane-api') : aud === 'tasklane-api') ||
+    claims.iss !== 'tasklane' ||
+    claims.typ !== 'access' ||
+    typeof claims.sub !== 'string' ||
+    typeof claims.sid !== 'string' ||
+    (claims.role !== 'user' && claims.role !== 'admin')
+  ) {
+    throw unauthenticated('Invalid access token');
+  }
+  res.locals.userId = claims.sub;
+  return claims.sub;
+}
+
+// --- Validation
+const UUID =
+  /^(?:[0-9A-F]{8}-[0-9A-F]{4}-[1-8][0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}|00000000-0000-0000-0000-000000000000|FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF)$/i;
+const STATUSES = ['todo', 'in_progress', 'done', 'canceled'];
+const PRIORITIES = ['low', 'medium', 'high', 'urgent'];
+const oneOf = (field: string, values: string[]) => `${field} must be one of the following values: ${values.join(', ')}`;
+
+/** A UUID path parameter (ParseUUIDPipe's "all" pattern), handed on lower-case as UuidParam does. */
+function uuidParam(req: Request, name: string): string {
+  const value = req.params[name] as string;
+  if (!UUID.test(value)) throw invalid([{ field: name, message: `${name} must be a UUID` }]);
+  return value.toLowerCase();
+}
+
+function unknownProperties(input: Record<string, unknown>, allowed: string[], details: Detail[]): void {
+  for (const key of Object.keys(input)) {
+    if (!allowed.includes(key)) details.push({ field: key, message: `property ${key} should not exist` });
+  }
+}
+
+/** `?status=a&status=b` and `?status=a,b` alike; each value one of `values`, at most 4. */
+function listFilter(raw: unknown, field: string, values: string[], details: Detail[]): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const list = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]));
+  if (list.length > 4) details.push({ field, message: `${field} must contain no more than 4 elements` });
+  if (!list.every((v) => values.includes(v))) details.push({ field, message: `each value in ${oneOf(field, values)}` });
+  return list;
+}
+
+interface ListQuery {
+  limit: number;
+  cursor?: string;
+  status?: string[];
+  priority?: string[];
+}
+function parseListQuery(query: Record<string, unknown>): ListQuery {
+  const details: Detail[] = [];
+  unknownProperties(query, ['limit', 'cursor', 'status', 'priority'], details);
+  // In class-validator's order: the subclass's filters, then ListQuery's limit (last decorator first) and cursor.
+  const status = listFilter(query.status, 'status', STATUSES, details);
+  const priority = listFilter(query.priority, 'priority', PRIORITIES, details);
+  const raw = query.limit;
+  const limit = raw === undefined ? 20 : typeof raw === 'string' && /^-?\d{1,15}$/.test(raw) ? Number(raw) : raw;
+  if (!(typeof limit === 'number' && limit <= 100)) {
+    details.push({ field: 'limit', message: 'limit must not be greater than 100' });
+  }
+  if (!(typeof limit === 'number' && limit >= 1))
+    details.push({ field: 'limit', message: 'limit must not be less than 1' });
+  if (!Number.isInteger(limit)) details.push({ field: 'limit', message: 'limit must be an integer number' });
+  if (query.cursor !== undefined && typeof query.cursor !== 'string') {
+    details.push({ field: 'cursor', message: 'cursor must be a string' });
+  }
+  if (details.length > 0) throw invalid(details);
+  return { limit: limit as number, cursor: query.cursor as string | undefined, status, priority };
+}
+
+interface CreateTask {
+  title: string;
+  description?: string;
+  status?: string;
+  priority?: string;
+  labels?: string[];
+}
+/** CreateTaskDto's rules for these fields, with class-validator's messages; unknown properties are refused. */
+function parseCreateTask(body: unknown): CreateTask {
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    throw invalid([{ field: 'body', message: 'the request body must be a JSON object' }]);
+  }
+  const input = (body ?? {}) as Record<string, unknown>;
+  const details: Detail[] = [];
+  const fail = (field: string, message: string) => details.push({ field, message });
+  unknownProperties(input, ['title', 'description', 'status', 'priority', 'labels'], details);
+  const title = typeof input.title === 'string' ? input.title.trim() : input.title;
+  if (typeof title !== 'string') fail('title', 'title must be a string');
+  if (title === '' || title === null || title === undefined) fail('title', 'title should not be empty');
+  if (!(typeof title === 'string' && title.length <= 200)) {
+    fail('title', 'title must be shorter than or equal to 200 characters');
+  }
+  const { description, status, priority } = input;
+  if (description !== undefined) {
+    if (typeof description !== 'string') fail('description', 'description must be a string');
+    if (!(typeof description === 'string' && description.length <= 10000)) {
+      fail('description', 'description must be shorter than or equal to 10000 characters');
+    }
+  }
+  if (status !== undefined && !STATUSES.includes(status as string)) fail('status', oneOf('status', STATUSES));
+  if (priority !== undefined && !PRIORITIES.includes(priority as string))
+    fail('priority', oneOf('priority', PRIORITIES));
+  let labels = input.labels;
+  if (labels !== undefined) {
+    if (!Array.isArray(labels)) {
+      fail('labels', 'labels must be an array');
+      fail('labels', 'labels must contain no more than 20 elements');
+      fail('labels', "All labels's elements must be unique");
+    } else {
+      labels = labels.map((l: unknown) => (typeof l === 'string' ? l.trim() : l));
+      const list = labels as unknown[];
+      if (list.length > 20) fail('labels', 'labels must contain no more than 20 elements');
+      if (new Set(list).size !== list.length) fail('labels', "All labels's elements must be unique");
+      if (!list.every((l) => typeof l === 'string')) fail('labels', 'each value in labels must be a string');
+      if (list.some((l) => l === '' || l === null)) fail('labels', 'each value in labels should not be empty');
+      if (!list.every((l) => typeof l === 'string' && l.length <= 50)) {
+        fail('labels', 'each value in labels must be shorter than or equal to 50 characters');
+      }
+    }
+  }
+  if (details.length > 0) throw invalid(details);
+  return { title, description, status, priority, labels } as CreateTask;
+}
+
+// --- Tasks: the columns of TasksService, and TaskResponse.from
+const COLUMNS = `t.id, t.project_id AS "projectId", t.org_id AS "orgId", t.project_key AS "projectKey", t.number,
+  t.title, t.description, t.status, t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
+  t.labels, t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version`;
+const PROJECT_COLUMNS = `p.id, p.org_id AS "orgId", p.key, p.name, p.description, p.archived,
+  p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.version`;
+const PROJECT_FOR_MEMBER = `SELECT ${PROJECT_COLUMNS}, m.role FROM projects p
+  JOIN memberships m ON m.org_id = p.org_id AND m.user_id = $2 WHERE p.id = $1`;
+const TASK_FOR_MEMBER = `SELECT ${COLUMNS}, m.role FROM tasks t
+  JOIN memberships m ON m.org_id = t.org_id AND m.user_id = $2 WHERE t.id = $1`;
+const NEXT_NUMBER = 'UPDATE projects SET task_seq = task_seq + 1 WHERE id = $1 RETURNING task_seq';
+const INSERT_TASK = `INSERT INTO tasks AS t (project_id, org_id, project_key, number, title, description, status,
+  priority, assignee_id, due_date, labels, created_by)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`;
+const INSERT_AUDIT = `INSERT INTO audit_events (org_id, actor_id, action, entity_type, entity_id, changes, request_id)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+const AUDITED = ['title', 'description', 'status', 'priority', 'assigneeId', 'dueDate', 'labels'] as const;
+
+interface TaskRow {
+  id: string;
+  projectId: string;
+  orgId: string;
+  projectKey: string;
+  number: number;
+  title: string;
+  description: string;
+  status: string;
+  priority: string;
+  assigneeId: string | null;
+  dueDate: string | null;
+  labels: string[];
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+}
+const toResponse = (t: TaskRow) => ({
+  id: t.id,
+  createdAt: t.createdAt.toISOString(),
+  updatedAt: t.updatedAt.toISOString(),
+  version: t.version,
+  projectId: t.projectId,
+  number: t.number,
+  key: `${t.projectKey}-${t.number}`,
+  title: t.title,
+  description: t.description,
+  status: t.status,
+  priority: t.priority,
+  assigneeId: t.assigneeId,
+  dueDate: t.dueDate,
+  labels: t.labels,
+  createdBy: t.createdBy,
+});
+
+// --- Cursors, exactly as CursorPaginator encodes and decodes them
+const sign = (payload: string) =>
+  createHmac('sha256', CURSOR_KEY).update(payload).digest().subarray(0, 16).toString('base64url');
+const scopeDigest = (scope: string) => createHash('sha256').update(scope).digest('base64url').slice(0, 16);
+
+/** listScope('tasks', {projectId, sort, status, priority}): keys sorted, undefined left out. */
+function listScope(projectId: string, q: ListQuery): string {
+  const sorted = (v?: string[]) => v && [...new Set(v)].sort();
+  const parameters: [string, unknown][] = [
+    ['priority', sorted(q.priority)],
+    ['projectId', projectId],
+    ['sort', '-createdAt'],
+    ['status', sorted(q.status)],
+  ];
+  return `tasks:${JSON.stringify(parameters.filter(([, v]) => v !== undefined))}`;
+}
+function encodeCursor(scope: string, position: [string, string]): string {
+  const payload = Buffer.from(JSON.stringify({ s: scopeDigest(scope), p: position })).toString('base64url');
+  return `${payload}.${sign(payload)}`;
+}
+function decodeCursor(cursor: string, scope: string): [string, string] {
+  if (cursor.length > 2048) throw invalidCursor();
+  const [payload, signature, extra] = cursor.split('.');
+  if (extra !== undefined || !payload || !signature) throw invalidCursor();
+  const expected = Buffer.from(sign(payload));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalidCursor();
+  let parsed: { s?: unknown; p?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  if (parsed.s !== scopeDigest(scope) || !Array.isArray(parsed.p) || parsed.p.length !== 2) throw invalidCursor();
+  return parsed.p as [string, string];
+}
+
+// --- The application
+const app = express();
+app.disable('x-powered-by');
+app.set('etag', false); // as Tasklane: ETags come from versions, not from hashing bodies
+
+app.use((req: Request, res: Response, next: NextFunction) => {
+  const started = performance.now();
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+  res.locals.requestId = id;
+  res.setHeader('X-Request-Id', id);
+  res.on('finish', () => {
+    const status = res.statusCode;
+    logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info'](
+      {
+        reqId: id,
+        req: { method: req.method, url: req.originalUrl },
+        res: { statusCode: status },
+        userId: res.locals.userId as string | undefined,
+        responseTime: Math.round(performance.now() - started),
+      },
+      'request completed',
+    );
+  });
+  next();
+});
+app.use(express.json({ limit: '1mb' }));
+
+app.get('/hello', (_req: Request, res: Response) => {
+  res.type('text/plain').send('hello');
+});
+
+app.get('/api/v1/tasks/:taskId', async (req: Request, res: Response) => {
+  const userId = authenticate(req, res);
+  const taskId = uuidParam(req, 'taskId');
+  const { rows } = await pool.query<TaskRow>(TASK_FOR_MEMBER, [taskId, userId]);
+  if (rows.length === 0) throw notFound('Task');
+  res.setHeader('ETag', `"${rows[0].version}"`);
+  res.json({ data: toResponse(rows[0]), meta: { requestId: requestId(res) } });
+});
+
+app.get('/api/v1/projects/:projectId/tasks', async (req: Request, res: Response) => {
+  const userId = authenticate(req, res);
+  const projectId = uuidParam(req, 'projectId');
+  const query = parseListQuery(req.query as Record<string, unknown>);
+  const { rowCount } = await pool.query(PROJECT_FOR_MEMBER, [projectId, userId]);
+  if (!rowCount) throw notFound('Project');
+
+  const scope = listScope(projectId, query);
+  const params: unknown[] = [projectId];
+  const where = ['t.project_id = $1'];
+  const anyOf = (column: string, values?: string[]) => {
+    if (!values) return;
+    where.push(`${column} IN (${values.map((v) => `$${params.push(v)}`).join(', ')})`);
+  };
+  anyOf('t.status', query.status);
+  anyOf('t.priority', query.priority);
+  if (query.cursor !== undefined) {
+    const [value, id] = decodeCursor(query.cursor, scope);
+    where.push(`(t.created_at, t.id) < ($${params.push(value)}, $${params.push(id)})`);
+  }
+  const { rows } = await pool.query<TaskRow>(
+    `SELECT ${COLUMNS} FROM tasks t WHERE ${where.join(' AND ')}
+      ORDER BY t.created_at DESC, t.id DESC LIMIT ${query.limit + 1}`,
+    params,
+  );
+  const items = rows.length > query.limit ? rows.slice(0, query.limit) : rows;
+  const last = items[items.length - 1];
+  const nextCursor = rows.length > query.limit ? encodeCursor(scope, [last.createdAt.toISOString(), last.id]) : null;
+  res.json({
+    data: items.map(toResponse),
+    meta: { requestId: requestId(res), page: { limit: query.limit, nextCursor } },
+  });
+});
+
+app.post('/api/v1/projects/:projectId/tasks', async (req: Request, res: Response) => {
+  const userId = authenticate(req, res);
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  if (hasBody && !req.is('application/json')) {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  }
+  const projectId = uuidParam(req, 'projectId');
+  const input = parseCreateTask(req.body);
+  const task = await transaction(async (db) => {
+    const project = (await db.query(`${PROJECT_FOR_MEMBER} FOR UPDATE OF p`, [projectId, userId])).rows[0];
+    if (!project) throw notFound('Project');
+    if (project.role === 'viewer') {
+      throw new HttpError(403, 'FORBIDDEN', `Your role (${project.role}) does not allow you to create tasks`);
+    }
+    if (project.archived) throw new HttpError(409, 'CONFLICT', 'The project is archived and takes no new tasks');
+    const number: number = (await db.query(NEXT_NUMBER, [projectId])).rows[0].task_seq;
+    const { title, description = '', status = 'todo', priority = 'medium', labels = [] } = input;
+    const values = [projectId, project.orgId, project.key, number, title, description, status, priority];
+    const created = (await db.query<TaskRow>(INSERT_TASK, [...values, null, null, labels, userId])).rows[0];
+    // diffChanges({}, task, AUDITED): [null, value] for every field that is not null.
+    const changes = Object.fromEntries(AUDITED.filter((f) => created[f] !== null).map((f) => [f, [null, created[f]]]));
+    await db.query(INSERT_AUDIT, [project.orgId, userId, 'task.created', 'task', created.id, changes, requestId(res)]);
+    return created;
+  });
+  res.status(201).location(`/api/v1/tasks/${task.id}`).setHeader('ETag', `"${task.version}"`);
+  res.json({ data: toResponse(task), meta: { requestId: requestId(res) } });
+});
+
+async function transaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
+  const db = await pool.connect();
+  try {
+    await db.query('BEGIN');
+    const result = await work(db);
+    await db.query('COMMIT');
+    db.release();
+    return result;
+  } catch (error) {
+    // A client whose ROLLBACK fails is discarded, not returned to the pool.
+    const rollback = await db.query('ROLLBACK').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    db.release(rollback);
+    throw error;
+  }
+}
+
+app.use((req: Request, res: Response) => {
+  sendError(res, new HttpError(404, 'NOT_FOUND', `No route for ${req.method} ${req.originalUrl.split('?')[0]}`));
+});
+app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  const described = describe(error);
+  if (described.status >= 500) logger.error({ err: error, requestId: requestId(res) }, described.message);
+  sendError(res, described);
+});
+
+const server = app.listen(PORT, (error?: Error) => {
+  if (error) throw error;
+  console.log(`baseline listening on ${PORT}`);
+});
+process.once('SIGTERM', () => {
+  // Stop accepting, let requests in flight finish, then close the pool.
+  server.close(() => void pool.end().then(() => process.exit(0)));
+  server.closeIdleConnections();
+});
