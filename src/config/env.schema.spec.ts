@@ -40,6 +40,7 @@ describe('parseEnvironment', () => {
       LOGIN_RATE_LIMIT_PER_ACCOUNT: 10,
       MIGRATIONS_RUN: true,
       SEED_DEMO: false,
+      PASSWORD_HASH_CONCURRENCY: expect.any(Number),
       TRUST_PROXY: false,
       SHUTDOWN_TIMEOUT_MS: 8000,
     });

@@ -2,6 +2,8 @@
  * The environment schema: every variable Tasklane reads, parsed and validated in one place.
  * A bad value throws an EnvError naming the variable, and the process stops at boot.
  */
+import { availableParallelism } from 'node:os';
+
 export type NodeEnv = 'development' | 'test' | 'production';
 
 export interface Environment {
@@ -30,6 +32,7 @@ export interface Environment {
   SEED_DEMO: boolean;
   TRUST_PROXY: boolean;
   SHUTDOWN_TIMEOUT_MS: number;
+  PASSWORD_HASH_CONCURRENCY: number;
 }
 
 export class EnvError extends Error {
@@ -161,6 +164,14 @@ export function parseEnvironment(raw: Raw): Environment {
     SEED_DEMO: boolean(raw, 'SEED_DEMO', false),
     TRUST_PROXY: boolean(raw, 'TRUST_PROXY', false),
     SHUTDOWN_TIMEOUT_MS: integer(raw, 'SHUTDOWN_TIMEOUT_MS', 8000, 0, 60_000),
+    // Half the cores by default (at least one): sign-in storms leave the rest for other requests.
+    PASSWORD_HASH_CONCURRENCY: integer(
+      raw,
+      'PASSWORD_HASH_CONCURRENCY',
+      Math.max(1, Math.floor(availableParallelism() / 2)),
+      1,
+      256,
+    ),
   };
 
   if (env.ADMIN_EMAIL !== undefined && !EMAIL.test(env.ADMIN_EMAIL)) {
