@@ -276,12 +276,16 @@ async function main(): Promise<void> {
       { url: `${base_}/api/v1/tasks/${taskId}`, headers: auth, overallRate: halfRate },
     );
     const p99Ratio = atHalf.tasklane.p99 / Math.max(atHalf.baseline.p99, 0.001);
+    // A server that cannot keep up with the offered rate answers fewer requests, and its p99
+    // then says little: the target also needs the rate held.
+    const held = atHalf.tasklane.rps >= 0.95 * halfRate;
     rows.push({
       scenario: `GET by id at ${halfRate} req/s (half the baseline's peak): p99`,
       ...atHalf,
       ratio: p99Ratio,
       target: '≤ 1.50 (p99 ratio)',
-      met: p99Ratio <= 1.5,
+      met: p99Ratio <= 1.5 && held,
+      note: held ? undefined : `Tasklane served ${fmt(atHalf.tasklane.rps)} of the ${halfRate} req/s offered`,
     });
 
     // Login: what argon2id allows on this machine, measured in this process with the same
@@ -362,11 +366,13 @@ async function main(): Promise<void> {
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+const verdict = (r: Row, notMet: string) => (r.target === '—' ? '' : r.met ? 'met' : notMet);
+
 function renderTable(rows: Row[]): string {
   return rows
     .map(
       (r) =>
-        `${r.scenario.padEnd(64)} ${fmt(r.tasklane.rps).padStart(8)} vs ${fmt(r.baseline.rps).padStart(8)} req/s  ratio ${fmt(r.ratio, 2)} ${r.target} ${r.met ? 'met' : 'NOT MET'}`,
+        `${r.scenario.padEnd(64)} ${fmt(r.tasklane.rps).padStart(8)} vs ${fmt(r.baseline.rps).padStart(8)} req/s  ratio ${fmt(r.ratio, 2)} ${r.target} ${verdict(r, 'NOT MET')}`,
     )
     .join('\n');
 }
@@ -384,7 +390,7 @@ interface Report {
 function renderMarkdown(report: Report): string {
   const lines = report.rows.map(
     (r) =>
-      `| ${r.scenario} | ${fmt(r.tasklane.rps)} | ${fmt(r.tasklane.p50, 1)} / ${fmt(r.tasklane.p99, 1)} | ${fmt(r.baseline.rps)} | ${fmt(r.baseline.p50, 1)} / ${fmt(r.baseline.p99, 1)} | **${fmt(r.ratio, 2)}** | ${r.target} | ${r.met ? 'met' : '**not met**'} |`,
+      `| ${r.scenario} | ${fmt(r.tasklane.rps)} | ${fmt(r.tasklane.p50, 1)} / ${fmt(r.tasklane.p99, 1)} | ${fmt(r.baseline.rps)} | ${fmt(r.baseline.p50, 1)} / ${fmt(r.baseline.p99, 1)} | **${fmt(r.ratio, 2)}** | ${r.target} | ${verdict(r, '**not met**')} |`,
   );
   const previous = (() => {
     try {
@@ -415,6 +421,11 @@ the baseline's). Everything runs on one machine, so load generator and servers s
 | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |
 ${lines.join('\n')}
 
+${report.rows
+  .filter((r) => r.note)
+  .map((r) => `- ${r.scenario}: ${r.note}.`)
+  .join('\n')}
+
 ![Ratios to the baseline](bench/chart.svg)
 
 ${previous || '## What the fixes bought\n\nNothing recorded yet.\n'}`;
@@ -429,7 +440,7 @@ function renderChart(rows: Row[]): string {
     .map((r, i) => {
       const y = 30 + i * (barHeight + 10);
       const w = Math.max(1, r.ratio * scale);
-      const colour = r.met ? '#2e7d32' : '#c62828';
+      const colour = r.target === '—' ? '#757575' : r.met ? '#2e7d32' : '#c62828';
       const label = r.scenario.replace(/&/g, '&amp;').replace(/</g, '&lt;');
       return `<text x="${left - 8}" y="${y + 17}" text-anchor="end" font-size="12">${label}</text>
 <rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${colour}"/>
@@ -440,7 +451,7 @@ function renderChart(rows: Row[]): string {
   const height = 40 + rows.length * (barHeight + 10);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
-<text x="${left}" y="18" font-size="13" font-weight="bold">Tasklane ÷ baseline (green: target met)</text>
+<text x="${left}" y="18" font-size="13" font-weight="bold">Tasklane ÷ baseline (green: target met, red: not met, grey: no target)</text>
 <line x1="${one}" y1="24" x2="${one}" y2="${height - 6}" stroke="#555" stroke-dasharray="4 3"/>
 ${bars}
 </svg>
