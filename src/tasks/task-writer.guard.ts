@@ -3,8 +3,7 @@ import { DataSource } from 'typeorm';
 import { AuthenticatedRequest } from '../common/auth/auth-user';
 import { assertOrgRole } from '../common/tenancy/org-role';
 import { ProjectsService } from '../projects/projects.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID_PATTERN } from '../common/http/uuid-param';
 
 /**
  * Creating a task in /projects/{projectId}/tasks needs `member` or stronger in the project's org
@@ -27,7 +26,7 @@ export class TaskWriterGuard implements CanActivate {
     if (req.headers['idempotency-key'] === undefined) return true;
     const projectId = req.params.projectId;
     // A malformed id is left to the route's UuidParam (400 naming projectId).
-    if (!UUID.test(projectId)) return true;
+    if (!UUID_PATTERN.test(projectId)) return true;
     const project = await this.projects.findForMember(this.dataSource.manager, req.user!.id, projectId.toLowerCase());
     assertOrgRole(project.role, 'member', 'create tasks');
     return true;

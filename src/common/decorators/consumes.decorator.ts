@@ -4,7 +4,6 @@ import { CONSUMES } from './metadata-keys';
 
 export const JSON_BODY = 'application/json';
 export const FORM_BODY = 'application/x-www-form-urlencoded';
-export const MULTIPART_BODY = 'multipart/form-data';
 
 /**
  * The body types a route accepts (JSON when not stated). Enforced by ContentTypeGuard with a

@@ -3,8 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const WELL_FORMED = /^[A-Za-z0-9._-]{1,128}$/;
 
-export type WithRequestId = IncomingMessage;
-
 /**
  * The request's id: a well-formed incoming X-Request-Id is reused, anything else is replaced.
  * Set once, first thing, and echoed on every response.

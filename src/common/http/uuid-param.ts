@@ -2,6 +2,16 @@ import { HttpStatus, Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import { ApiException } from './api-exception';
 
+/** Any UUID, in either case (ids are handed on lower-case). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The 400 for a path parameter that is not a UUID. */
+export function notAUuid(name: string): ApiException {
+  return new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
+    { field: name, message: `${name} must be a UUID` },
+  ]);
+}
+
 /**
  * A path parameter that must be a UUID; anything else is a 400 naming the parameter. It also
  * documents the parameter in OpenAPI, so validation and documentation cannot drift apart.
@@ -14,10 +24,7 @@ export const UuidParam =
     Param(
       name,
       new ParseUUIDPipe({
-        exceptionFactory: () =>
-          new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
-            { field: name, message: `${name} must be a UUID` },
-          ]),
+        exceptionFactory: () => notAUuid(name),
       }),
       { transform: (value: string) => value.toLowerCase() },
     )(target, key, index);

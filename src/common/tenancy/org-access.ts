@@ -3,7 +3,6 @@ import {
   CanActivate,
   createParamDecorator,
   ExecutionContext,
-  HttpStatus,
   Injectable,
   SetMetadata,
   UseGuards,
@@ -15,10 +14,9 @@ import { AuthenticatedRequest } from '../auth/auth-user';
 import { ApiException } from '../http/api-exception';
 import { ApiErrors } from '../swagger/api-errors.decorator';
 import { assertOrgRole, OrgRole } from './org-role';
+import { notAUuid, UUID_PATTERN } from '../http/uuid-param';
 
 const MINIMUM_ROLE = 'tasklane:minimumOrgRole';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export interface Membership {
   orgId: string;
   role: OrgRole;
@@ -41,11 +39,7 @@ export class OrgMembershipGuard implements CanActivate {
     const minimum = this.reflector.get<OrgRole>(MINIMUM_ROLE, context.getHandler());
     const req = context.switchToHttp().getRequest<OrgRequest>();
     const orgId = req.params.orgId;
-    if (!UUID.test(orgId)) {
-      throw new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
-        { field: 'orgId', message: 'orgId must be a UUID' },
-      ]);
-    }
+    if (!UUID_PATTERN.test(orgId)) throw notAUuid('orgId');
     const [row]: { role: OrgRole }[] = await this.dataSource.query(
       'SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2',
       [orgId.toLowerCase(), req.user!.id],
