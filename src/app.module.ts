@@ -20,6 +20,9 @@ import { OrgsModule } from './orgs/orgs.module';
 import { ProjectsModule } from './projects/projects.module';
 import { TasksModule } from './tasks/tasks.module';
 import { DemoModule } from './demo/demo.module';
+import { CommentsModule } from './comments/comments.module';
+import { AttachmentsModule } from './attachments/attachments.module';
+import { StorageModule } from './storage/storage.module';
 
 @Module({})
 export class AppModule {
@@ -31,6 +34,7 @@ export class AppModule {
         ConfigHolderModule.register(config),
         LoggerModule.forRoot(httpLoggerOptions(config)),
         DatabaseModule,
+        StorageModule,
         RateLimitModule,
         HealthModule,
         SessionsModule,
@@ -40,6 +44,8 @@ export class AppModule {
         OrgsModule,
         ProjectsModule,
         TasksModule,
+        CommentsModule,
+        AttachmentsModule,
         AuditModule,
         DemoModule,
       ],

@@ -12,6 +12,7 @@ import { isUniqueViolation } from '../database/database-errors';
 import { CreateOrgDto, ListOrgsQuery, UpdateOrgDto } from './dto/org.dto';
 import { Org } from './org.entity';
 import { OrgResponse } from './org.response';
+import { FileDeletionQueue } from '../storage/file-deletion.queue';
 
 const SORT_COLUMNS = { createdAt: 'o.created_at', name: 'o.name' } as const;
 const AUDITED = ['name', 'slug'] as const;
@@ -38,6 +39,7 @@ export class OrgsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly paginator: CursorPaginator,
+    private readonly fileDeletions: FileDeletionQueue,
   ) {}
 
   /** The creator becomes its owner. Without a slug one is derived from the name. */
@@ -148,6 +150,8 @@ export class OrgsService {
         changes: diffChanges(current, GONE, AUDITED),
       });
     });
+    // The attachments of its tasks went with it; their files were queued in the transaction.
+    await this.fileDeletions.drain();
   }
 
   private async findForMember(

@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../database/database-errors';
 import { CreateProjectDto, ListProjectsQuery, UpdateProjectDto } from './dto/project.dto';
 import { Project } from './project.entity';
 import { ProjectResponse } from './project.response';
+import { FileDeletionQueue } from '../storage/file-deletion.queue';
 
 const SORT_COLUMNS = { createdAt: 'p.created_at', name: 'p.name', key: 'p.key' } as const;
 const AUDITED = ['key', 'name', 'description', 'archived'] as const;
@@ -25,6 +26,7 @@ export class ProjectsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly paginator: CursorPaginator,
+    private readonly fileDeletions: FileDeletionQueue,
   ) {}
 
   async create(actor: Actor, orgId: string, input: CreateProjectDto): Promise<ProjectResponse> {
@@ -116,6 +118,8 @@ export class ProjectsService {
         changes: diffChanges(current, { key: null, name: null, description: null, archived: null }, AUDITED),
       });
     });
+    // The attachments of its tasks went with it; their files were queued in the transaction.
+    await this.fileDeletions.drain();
   }
 
   /**

@@ -12,6 +12,7 @@ import { CreateTaskDto, UpdateTaskDto } from './dto/task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { Task, TaskPriority } from './task.entity';
 import { TaskResponse } from './task.response';
+import { FileDeletionQueue } from '../storage/file-deletion.queue';
 
 const AUDITED = ['title', 'description', 'status', 'priority', 'assigneeId', 'dueDate', 'labels'] as const;
 const GONE = Object.fromEntries(AUDITED.map((f) => [f, null]));
@@ -40,6 +41,7 @@ export class TasksService {
     private readonly projects: ProjectsService,
     private readonly audit: AuditService,
     private readonly paginator: CursorPaginator,
+    private readonly fileDeletions: FileDeletionQueue,
   ) {}
 
   /**
@@ -184,6 +186,8 @@ export class TasksService {
         changes: diffChanges(current, GONE, AUDITED),
       });
     });
+    // Its attachments went with it; their files were queued in the transaction.
+    await this.fileDeletions.drain();
   }
 
   private async findForMember(

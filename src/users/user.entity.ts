@@ -16,6 +16,13 @@ export class User extends VersionedEntity {
   @Column({ type: 'text' })
   role: PlatformRole;
 
+  @Column({ name: 'avatar_content_type', type: 'text', nullable: true })
+  avatarContentType: string | null;
+
+  /** Also what the avatar's URL and ETag are made from. */
+  @Column({ name: 'avatar_sha256', type: 'char', length: 64, nullable: true })
+  avatarSha256: string | null;
+
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true, select: false })
   deletedAt: Date | null;
 }

@@ -23,7 +23,8 @@ export class UserResponse extends VersionedResponse {
     format: 'uri-reference',
     nullable: true,
     maxLength: 2048,
-    description: 'Where the avatar is served, or null',
+    description:
+      'Where the avatar is served (`/api/v1/users/{id}/avatar?v=…`; `v` changes with the image, so the URL can be cached), or null',
   })
   avatarUrl: string | null;
 
@@ -33,8 +34,7 @@ export class UserResponse extends VersionedResponse {
       email: user.email,
       name: user.name,
       role: user.role,
-      // Avatars come with the attachments work; until then no user has one.
-      avatarUrl: null,
+      avatarUrl: user.avatarSha256 ? `/api/v1/users/${user.id}/avatar?v=${user.avatarSha256.slice(0, 16)}` : null,
     };
   }
 }

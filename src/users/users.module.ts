@@ -4,6 +4,8 @@ import { SessionsModule } from '../auth/sessions/sessions.module';
 import { PaginationModule } from '../common/pagination/pagination.module';
 import { AuditModule } from '../audit/audit.module';
 import { AdminBootstrap } from './admin-bootstrap';
+import { AvatarsController } from './avatars.controller';
+import { AvatarsService } from './avatars.service';
 import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
@@ -11,8 +13,8 @@ import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User]), SessionsModule, PaginationModule, AuditModule],
-  controllers: [UsersController],
-  providers: [UsersService, PasswordHasher, AdminBootstrap],
+  controllers: [UsersController, AvatarsController],
+  providers: [UsersService, AvatarsService, PasswordHasher, AdminBootstrap],
   exports: [UsersService, PasswordHasher],
 })
 export class UsersModule {}

@@ -14,6 +14,7 @@ import { ListUsersQuery } from './dto/list-users.query';
 import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
 import { UserResponse } from './user.response';
+import { FileDeletionQueue } from '../storage/file-deletion.queue';
 
 export interface NewUser {
   email: string;
@@ -40,6 +41,7 @@ export class UsersService {
     private readonly sessions: SessionService,
     private readonly paginator: CursorPaginator,
     private readonly audit: AuditService,
+    private readonly fileDeletions: FileDeletionQueue,
   ) {}
 
   /** Creates a user, in the caller's transaction when one is given. Taken email → 409. */
@@ -144,7 +146,7 @@ export class UsersService {
     return UserResponse.from(user);
   }
 
-  /** Soft-deletes: sign-in is disabled, sessions end, the email is free again. */
+  /** Soft-deletes: sign-in is disabled, sessions end, the email is free again, the avatar is removed. */
   async delete(caller: AuthUser, id: string, expected: ExpectedVersions, requestId: string): Promise<void> {
     this.assertVisible(caller, id);
     const revocation = await this.dataSource.transaction(async (manager) => {
@@ -152,12 +154,16 @@ export class UsersService {
       if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
       await this.leaveOrgs(manager, { userId: caller.id, requestId }, id);
       await manager.query(
-        'UPDATE users SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1',
+        // The avatar goes too: the trigger on users queues its file.
+        `UPDATE users SET deleted_at = now(), updated_at = now(), version = version + 1,
+                          avatar_key = NULL, avatar_content_type = NULL, avatar_size = NULL, avatar_sha256 = NULL
+          WHERE id = $1`,
         [id],
       );
       return this.sessions.revokeAllOfUser(manager, id, 'account_deleted');
     });
     this.sessions.applied(revocation);
+    await this.fileDeletions.drain();
   }
 
   /**

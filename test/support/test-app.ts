@@ -2,6 +2,9 @@ import { DynamicModule, ModuleMetadata, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -18,6 +21,8 @@ export interface TestApp {
   config: AppConfig;
   dataSource: DataSource;
   databaseUrl: string;
+  /** UPLOAD_DIR: a fresh temporary folder unless the test set one. */
+  uploadDir: string;
   /** supertest against the listening server */
   http: () => ReturnType<typeof request>;
   server: Server;
@@ -68,8 +73,10 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.databaseUrl ? undefined : await createTestDatabase();
   const databaseUrl = options.databaseUrl ?? database!.url;
+  const ownUploadDir = options.env?.UPLOAD_DIR ? undefined : mkdtempSync(join(tmpdir(), 'tasklane-uploads-'));
   const env = parseEnvironment({
     NODE_ENV: 'test',
+    UPLOAD_DIR: ownUploadDir,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
     LOGIN_RATE_LIMIT_PER_IP: '100000',
@@ -90,6 +97,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     // A half-started app keeps its database listener retrying and Jest from exiting.
     await app.close().catch(() => undefined);
     await database?.drop();
+    if (ownUploadDir) rmSync(ownUploadDir, { recursive: true, force: true });
     throw error;
   }
   const server = app.getHttpServer() as Server;
@@ -99,11 +107,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     config,
     dataSource: app.get(DataSource),
     databaseUrl,
+    uploadDir: env.UPLOAD_DIR,
     server,
     http: () => request(server),
     close: async () => {
       await app.close();
       await database?.drop();
+      if (ownUploadDir) rmSync(ownUploadDir, { recursive: true, force: true });
     },
   };
 }

@@ -11,6 +11,7 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   412: 'PRECONDITION_FAILED: If-Match does not match the current ETag',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  416: 'RANGE_NOT_SATISFIABLE: the Range starts past the end of the file (Content-Range: bytes */size)',
   422: 'IDEMPOTENCY_KEY_REUSED',
   429: 'RATE_LIMITED; retry after Retry-After seconds',
   500: 'INTERNAL',

@@ -1,0 +1,87 @@
+import { Controller, Delete, Get, HttpCode, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { RawResponse } from '../common/decorators/raw-response.decorator';
+import { sendStoredFile } from '../common/http/stored-file.response';
+import { UuidParam } from '../common/http/uuid-param';
+import { ListQuery } from '../common/pagination/list.query';
+import { Page } from '../common/pagination/page';
+import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
+import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
+import { ApiFileResponse } from '../common/swagger/file-response.decorator';
+import { ATTACHMENT_TYPES } from '../common/uploads/content-sniffer';
+import { FileUpload, ReceivedUpload, Upload } from '../common/uploads/file-upload';
+import { TaskAccess } from '../tasks/task-access';
+import { AttachmentResponse } from './attachment.response';
+import { AttachmentsService } from './attachments.service';
+
+const ACCEPTED =
+  'images (PNG, JPEG, GIF, WebP), PDF, UTF-8 plain text, Word/Excel/PowerPoint (.docx, .xlsx, .pptx, without macros) and OpenDocument (.odt, .ods, .odp)';
+
+@ApiTags('attachments')
+@ApiErrors(400)
+@Controller()
+export class AttachmentsController {
+  constructor(private readonly attachments: AttachmentsService) {}
+
+  @Post('tasks/:taskId/attachments')
+  @TaskAccess('member', 'upload attachments')
+  @FileUpload({
+    accept: ATTACHMENT_TYPES,
+    description: `The file, at most UPLOAD_MAX_BYTES (10 MiB unless configured). Accepted, judged by content: ${ACCEPTED}. HTML, SVG, XML, scripts and executables are refused (415).`,
+  })
+  @ApiOperation({
+    summary: 'Attach a file to a task (member+)',
+    description: `multipart/form-data with one part, \`file\`. The type is detected from the bytes (the client's Content-Type and extension are ignored); the filename is sanitized. Accepted: ${ACCEPTED}.`,
+  })
+  @ApiEnvelope(AttachmentResponse, HttpStatus.CREATED, 'Created; Location points at the content')
+  async upload(
+    @CurrentActor() actor: Actor,
+    @UuidParam('taskId') taskId: string,
+    @Upload() file: ReceivedUpload,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AttachmentResponse> {
+    const attachment = await this.attachments.upload(actor, taskId, file);
+    res.location(`/api/v1/attachments/${attachment.id}/content`);
+    return attachment;
+  }
+
+  @Get('tasks/:taskId/attachments')
+  @ApiOperation({ summary: "A task's attachments, newest first (members)" })
+  @ApiListEnvelope(AttachmentResponse)
+  @ApiErrors(404)
+  list(
+    @CurrentUser() user: AuthUser,
+    @UuidParam('taskId') taskId: string,
+    @Query() query: ListQuery,
+  ): Promise<Page<AttachmentResponse>> {
+    return this.attachments.list(user.id, taskId, query);
+  }
+
+  @Get('attachments/:attachmentId/content')
+  @RawResponse()
+  @ApiOperation({
+    summary: "Download an attachment's bytes (members)",
+    description:
+      'Sent as `Content-Disposition: attachment` with `X-Content-Type-Options: nosniff`; supports a single `Range` (206, or 416 past the end) and conditional requests by ETag.',
+  })
+  @ApiFileResponse(ATTACHMENT_TYPES, 'The file')
+  async content(
+    @CurrentUser() user: AuthUser,
+    @UuidParam('attachmentId') attachmentId: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await sendStoredFile(req, res, await this.attachments.content(user.id, attachmentId));
+  }
+
+  @Delete('attachments/:attachmentId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Delete an attachment and its file (the uploader, or an org admin or owner)' })
+  @ApiNoContent('Deleted')
+  @ApiErrors(403, 404)
+  async remove(@CurrentActor() actor: Actor, @UuidParam('attachmentId') attachmentId: string): Promise<void> {
+    await this.attachments.delete(actor, attachmentId);
+  }
+}

@@ -1,0 +1,18 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
+import type { Comment } from './comment.entity';
+
+export class CommentResponse extends VersionedResponse {
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  taskId: string;
+
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  authorId: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 10000, example: 'Reproduced on staging; fix in review.' })
+  body: string;
+
+  static from(c: Comment): CommentResponse {
+    return { ...versionedFields(c), taskId: c.taskId, authorId: c.authorId, body: c.body };
+  }
+}

@@ -1,0 +1,78 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
+import { UuidParam } from '../common/http/uuid-param';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { Page } from '../common/pagination/page';
+import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
+import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
+import { TaskAccess } from '../tasks/task-access';
+import { CommentResponse } from './comment.response';
+import { CommentsService } from './comments.service';
+import { CreateCommentDto, UpdateCommentDto } from './dto/comment.dto';
+import { ListCommentsQuery } from './dto/list-comments.query';
+
+@ApiTags('comments')
+@ApiErrors(400)
+@Controller()
+export class CommentsController {
+  constructor(private readonly comments: CommentsService) {}
+
+  @Get('tasks/:taskId/comments')
+  @ApiOperation({ summary: "A task's comments, oldest first by default (members)" })
+  @ApiListEnvelope(CommentResponse)
+  @ApiErrors(404)
+  list(
+    @CurrentUser() user: AuthUser,
+    @UuidParam('taskId') taskId: string,
+    @Query() query: ListCommentsQuery,
+  ): Promise<Page<CommentResponse>> {
+    return this.comments.list(user.id, taskId, query);
+  }
+
+  @Post('tasks/:taskId/comments')
+  @TaskAccess('viewer', 'comment')
+  @Idempotent()
+  @ApiOperation({ summary: 'Comment on a task (any member, viewers included)' })
+  @ApiEnvelope(CommentResponse, HttpStatus.CREATED, 'Created; Location points at the comment')
+  async create(
+    @CurrentActor() actor: Actor,
+    @UuidParam('taskId') taskId: string,
+    @Body() body: CreateCommentDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CommentResponse> {
+    const comment = await this.comments.create(actor, taskId, body);
+    res.location(`/api/v1/comments/${comment.id}`);
+    return comment;
+  }
+
+  @Patch('comments/:commentId')
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Edit a comment (its author only)' })
+  @ApiEnvelope(CommentResponse)
+  @ApiErrors(403, 404)
+  update(
+    @CurrentActor() actor: Actor,
+    @UuidParam('commentId') commentId: string,
+    @Body() body: UpdateCommentDto,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<CommentResponse> {
+    return this.comments.update(actor, commentId, body, expected);
+  }
+
+  @Delete('comments/:commentId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ConditionalWrite()
+  @ApiOperation({ summary: 'Delete a comment (its author, or an org admin or owner)' })
+  @ApiNoContent('Deleted')
+  @ApiErrors(403, 404)
+  async remove(
+    @CurrentActor() actor: Actor,
+    @UuidParam('commentId') commentId: string,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<void> {
+    await this.comments.delete(actor, commentId, expected);
+  }
+}
