@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { MAX_UPLOAD_MAX_BYTES } from '../config/env.schema';
 import { ATTACHMENT_TYPES } from '../common/uploads/content-sniffer';
 import type { Attachment } from './attachment.entity';
 
@@ -24,7 +25,7 @@ export class AttachmentResponse {
   })
   contentType: string;
 
-  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, description: 'Bytes' })
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, maximum: MAX_UPLOAD_MAX_BYTES, description: 'Bytes' })
   size: number;
 
   @ApiProperty({ pattern: '^[0-9a-f]{64}$', minLength: 64, maxLength: 64, description: 'Hex SHA-256 of the bytes' })

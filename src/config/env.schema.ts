@@ -35,6 +35,9 @@ export interface Environment {
   PASSWORD_HASH_CONCURRENCY: number;
 }
 
+/** The largest UPLOAD_MAX_BYTES accepted: 1 GiB. */
+export const MAX_UPLOAD_MAX_BYTES = 1024 * 1024 * 1024;
+
 export class EnvError extends Error {
   constructor(
     readonly variable: string,
@@ -156,7 +159,7 @@ export function parseEnvironment(raw: Raw): Environment {
     METRICS_TOKEN: read(raw, 'METRICS_TOKEN'),
     REDIS_URL: url(raw, 'REDIS_URL', ['redis:', 'rediss:']),
     UPLOAD_DIR: read(raw, 'UPLOAD_DIR') ?? '.data/uploads',
-    UPLOAD_MAX_BYTES: integer(raw, 'UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    UPLOAD_MAX_BYTES: integer(raw, 'UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 1024, MAX_UPLOAD_MAX_BYTES),
     RATE_LIMIT_PER_MINUTE: integer(raw, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     LOGIN_RATE_LIMIT_PER_IP: integer(raw, 'LOGIN_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
     LOGIN_RATE_LIMIT_PER_ACCOUNT: integer(raw, 'LOGIN_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),

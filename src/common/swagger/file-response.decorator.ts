@@ -1,16 +1,20 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { MAX_UPLOAD_MAX_BYTES } from '../../config/env.schema';
 import { ApiErrors } from './api-errors.decorator';
 
 const binary = (types: readonly string[]) =>
   Object.fromEntries(
-    types.map((type) => [type, { schema: { type: 'string', format: 'binary', maxLength: 1_073_741_824 } }]),
+    types.map((type) => [type, { schema: { type: 'string', format: 'binary', maxLength: MAX_UPLOAD_MAX_BYTES } }]),
   );
 
 const header = (description: string, maxLength = 256) => ({ description, schema: { type: 'string', maxLength } });
 
 const FILE_HEADERS = {
-  'Content-Length': { description: 'Bytes in this response', schema: { type: 'integer', format: 'int64', minimum: 0 } },
+  'Content-Length': {
+    description: 'Bytes in this response',
+    schema: { type: 'integer', format: 'int64', minimum: 0, maximum: MAX_UPLOAD_MAX_BYTES },
+  },
   'Content-Disposition': header('`attachment` (or `inline` for images) with the filename per RFC 6266', 1024),
   ETag: header('A strong tag made from the content’s SHA-256', 66),
   'Accept-Ranges': header('`bytes`', 5),

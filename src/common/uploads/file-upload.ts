@@ -16,6 +16,7 @@ import multer from 'multer';
 import { rm } from 'node:fs/promises';
 import { finalize, Observable } from 'rxjs';
 import { AppConfig } from '../../config/app-config';
+import { MAX_UPLOAD_MAX_BYTES } from '../../config/env.schema';
 import { IncomingFiles } from '../../storage/incoming-files';
 import { Consumes } from '../decorators/consumes.decorator';
 import { ApiException } from '../http/api-exception';
@@ -146,7 +147,15 @@ export const FileUpload = (options: UploadOptions): MethodDecorator =>
         type: 'object',
         required: ['file'],
         additionalProperties: false,
-        properties: { file: { type: 'string', format: 'binary', description: options.description } },
+        properties: {
+          file: {
+            type: 'string',
+            format: 'binary',
+            // The route's own limit, or the largest UPLOAD_MAX_BYTES can be set to.
+            maxLength: options.maxBytes ?? MAX_UPLOAD_MAX_BYTES,
+            description: options.description,
+          },
+        },
       },
     }),
     ApiErrors(413, 415),
