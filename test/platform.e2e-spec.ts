@@ -506,7 +506,12 @@ const isAnonymous = (security: Record<string, string[]>[] | undefined): boolean 
   security !== undefined && (security.length === 0 || security.some((req) => Object.keys(req).length === 0));
 
 /** Routes that answer outside the envelope on purpose (RFC 6749 token endpoint). */
-const RAW_OPERATIONS = new Set(['post /api/v1/auth/token']);
+/** Operations whose success bodies are not enveloped: OAuth2 (RFC 6749 JSON) and file bytes. */
+const RAW_OPERATIONS = new Set([
+  'post /api/v1/auth/token',
+  'get /api/v1/attachments/{attachmentId}/content',
+  'get /api/v1/users/{id}/avatar',
+]);
 
 describe('platform: Swagger UI and the OpenAPI document', () => {
   let t: TestApp;
