@@ -10,7 +10,7 @@ describe('demo data (SEED_DEMO=true / npm run seed:demo)', () => {
   });
   afterAll(() => t.close());
 
-  it('lets the demo user sign in and find an org with projects and tasks', async () => {
+  it('lets the demo user sign in and find an org with projects, tasks and comments', async () => {
     const { accessToken } = await login(t, DEMO_USER.email, DEMO_USER.password);
     const orgs = await t.http().get('/api/v1/orgs').set(bearer(accessToken)).expect(200);
     expect(orgs.body.data).toHaveLength(1);
@@ -25,6 +25,13 @@ describe('demo data (SEED_DEMO=true / npm run seed:demo)', () => {
     );
     const audit = await t.http().get(`/api/v1/orgs/${orgId}/audit-events?action=task.created`).set(bearer(accessToken));
     expect(audit.body.data).toHaveLength(6);
+    const rateLimit = tasks.body.data.find((task: { title: string }) => task.title === 'Rate-limit sign-in');
+    const comments = await t.http().get(`/api/v1/tasks/${rateLimit.id}/comments`).set(bearer(accessToken)).expect(200);
+    // Both written within a millisecond or two: compare as a set.
+    expect(comments.body.data.map((c: { body: string }) => c.body).sort()).toEqual([
+      'Should the per-account limit count per IP too?',
+      'Yes, so that nobody can lock someone else out.',
+    ]);
   });
 
   it('does not seed twice when another instance starts with SEED_DEMO', async () => {

@@ -10,5 +10,6 @@ import { CommentsService } from './comments.service';
   imports: [TypeOrmModule.forFeature([Comment]), AuditModule, PaginationModule],
   controllers: [CommentsController],
   providers: [CommentsService],
+  exports: [CommentsService],
 })
 export class CommentsModule {}

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Actor } from '../common/auth/auth-user';
+import { CommentsService } from '../comments/comments.service';
 import { ApiException } from '../common/http/api-exception';
 import { AppConfig } from '../config/app-config';
 import { MembersService } from '../orgs/members.service';
@@ -22,7 +23,7 @@ const TASKS: [string, string, TaskStatus, TaskPriority, string[], number | null]
 ];
 
 /**
- * Demo data for trying the API in Swagger UI: two users, an org, two projects and some tasks,
+ * Demo data for trying the API in Swagger UI: two users, an org, two projects, some tasks and comments,
  * made through the same services (and rules, and audit trail) as the API. Does nothing if the
  * demo user already exists. `npm run seed:demo`, or SEED_DEMO=true at boot.
  */
@@ -37,6 +38,7 @@ export class DemoDataService implements OnApplicationBootstrap {
     private readonly members: MembersService,
     private readonly projects: ProjectsService,
     private readonly tasks: TasksService,
+    private readonly comments: CommentsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -69,7 +71,7 @@ export class DemoDataService implements OnApplicationBootstrap {
 
     const today = Date.now();
     for (const [index, [title, description, status, priority, labels, dueInDays]] of TASKS.entries()) {
-      await this.tasks.create(actor, index % 2 === 0 ? api.id : web.id, {
+      const task = await this.tasks.create(actor, index % 2 === 0 ? api.id : web.id, {
         title,
         description,
         status,
@@ -78,6 +80,12 @@ export class DemoDataService implements OnApplicationBootstrap {
         assigneeId: index % 3 === 0 ? sam.id : dana.id,
         dueDate: dueInDays === null ? null : new Date(today + dueInDays * 86_400_000).toISOString().slice(0, 10),
       });
+      if (index === 2) {
+        await this.comments.create(actor, task.id, { body: 'Should the per-account limit count per IP too?' });
+        await this.comments.create({ userId: sam.id, requestId: 'seed-demo' }, task.id, {
+          body: 'Yes, so that nobody can lock someone else out.',
+        });
+      }
     }
     return 'created';
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CommentsModule } from '../comments/comments.module';
 import { OrgsModule } from '../orgs/orgs.module';
 import { ProjectsModule } from '../projects/projects.module';
 import { TasksModule } from '../tasks/tasks.module';
@@ -6,7 +7,7 @@ import { UsersModule } from '../users/users.module';
 import { DemoDataService } from './demo-data.service';
 
 @Module({
-  imports: [UsersModule, OrgsModule, ProjectsModule, TasksModule],
+  imports: [UsersModule, OrgsModule, ProjectsModule, TasksModule, CommentsModule],
   providers: [DemoDataService],
   exports: [DemoDataService],
 })
