@@ -77,7 +77,8 @@ export async function sniffContentType(file: SniffedFile): Promise<Sniffed | und
   if (startsWith(head, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) {
     return { refused: 'a legacy Office document (these may carry macros)' };
   }
-  if (startsWith(head, [0x7f, 0x45, 0x4c, 0x46]) || startsWith(head, 'MZ') || isMachO(head)) {
+  // A real PE file is full of NULs; text that merely starts with "MZ" is still text.
+  if (startsWith(head, [0x7f, 0x45, 0x4c, 0x46]) || (startsWith(head, 'MZ') && !file.textual) || isMachO(head)) {
     return { refused: 'an executable' };
   }
   if (file.textual) {
