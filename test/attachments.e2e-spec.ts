@@ -2,7 +2,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import type { Response } from 'supertest';
 import { ProjectBody, TaskBody } from './support/bodies';
 import {
   expectData,
@@ -20,7 +19,8 @@ import { requestId } from './support/orgs-helpers';
 import { auditEvents, client, createOrg, createRoleOrg, freshKey, RoleOrg } from './support/pt-helpers';
 import { createTestApp, TestApp } from './support/test-app';
 import {
-  binary,
+  errorOf,
+  getBytes,
   BOUNDARY,
   DOCM,
   DOCX,
@@ -138,16 +138,9 @@ describe('attachments', () => {
     return expectData<AttachmentBody>(await upload(user, bytes, filename, 'application/octet-stream', taskId), 201);
   }
 
-  /** A download (or any GET/HEAD of the content), its body as raw bytes. */
-  const download = (user: SignedInUser | undefined, id: string, headers: Record<string, string> = {}) => {
-    let req = t.http().get(contentUrl(id));
-    if (user) req = req.set(bearer(user.accessToken));
-    return req.set(headers).buffer(true).parse(binary);
-  };
-
-  /** The error envelope of a binary-parsed response. */
-  const errorOf = (res: Response): Response =>
-    ({ ...res, body: JSON.parse((res.body as Buffer).toString('utf8')) }) as Response;
+  /** A download (or any GET of the content), its body as raw bytes. */
+  const download = (user: SignedInUser | undefined, id: string, headers: Record<string, string> = {}) =>
+    getBytes(t, contentUrl(id), user, headers);
 
   const countRows = async (): Promise<number> => {
     const [{ n }] = await t.dataSource.query('SELECT count(*)::int AS n FROM attachments');

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Response } from 'supertest';
 import { USER_KEYS, UserBody } from './support/bodies';
 import {
   etag,
@@ -15,6 +14,8 @@ import { addMember, createOrg } from './support/pt-helpers';
 import { createTestApp, TestApp } from './support/test-app';
 import {
   binary,
+  errorOf,
+  getBytes,
   eventually,
   GIF,
   HTML,
@@ -72,14 +73,8 @@ describe('avatars', () => {
     return user;
   }
 
-  const getAvatar = (caller: SignedInUser | undefined, id: string, headers: Record<string, string> = {}) => {
-    let req = t.http().get(avatarUrl(id));
-    if (caller) req = req.set(bearer(caller.accessToken));
-    return req.set(headers).buffer(true).parse(binary);
-  };
-
-  const errorOf = (res: Response): Response =>
-    ({ ...res, body: JSON.parse((res.body as Buffer).toString('utf8')) }) as Response;
+  const getAvatar = (caller: SignedInUser | undefined, id: string, headers: Record<string, string> = {}) =>
+    getBytes(t, avatarUrl(id), caller, headers);
 
   const readUser = async (caller: SignedInUser, id: string): Promise<UserBody> =>
     expectData<UserBody>(await t.http().get(userUrl(id)).set(bearer(caller.accessToken)));

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { Response } from 'supertest';
 import type { TestApp } from './test-app';
 import { bearer, SignedInUser } from './users';
 
@@ -267,3 +268,14 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A GET of file bytes (as `user`, or anonymously), its body kept as a Buffer. */
+export function getBytes(t: TestApp, url: string, user?: SignedInUser, headers: Record<string, string> = {}) {
+  let req = t.http().get(url);
+  if (user) req = req.set(bearer(user.accessToken));
+  return req.set(headers).buffer(true).parse(binary);
+}
+
+/** The error envelope of a response whose body was kept as bytes. */
+export const errorOf = (res: Response): Response =>
+  ({ ...res, body: JSON.parse((res.body as Buffer).toString('utf8')) }) as Response;
