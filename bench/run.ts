@@ -3,6 +3,8 @@
  * same PostgreSQL database with the same pool size, alternating the two over several rounds
  * after a warm-up. Writes BENCHMARKS.md and bench/chart.svg. `npm run bench -- --smoke` runs
  * every scenario for a second and writes nothing (CI uses it so that the harness keeps working).
+ * `-- --only byId,list` runs only those scenarios (live, byId, list, post, p99, login, storm; p99
+ * needs byId's peak and runs it too) and writes nothing either.
  */
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
@@ -23,8 +25,11 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '32' },
+    only: { type: 'string' },
   },
 });
+const ONLY = args.only?.split(',');
+const want = (scenario: string) => !ONLY || ONLY.includes(scenario);
 const SMOKE = args.smoke!;
 const DURATION = SMOKE ? 1 : Number(args.duration);
 const ROUNDS = SMOKE ? 1 : Number(args.rounds);
@@ -226,110 +231,124 @@ async function main(): Promise<void> {
     const json = { 'content-type': 'application/json' };
     const rows: Row[] = [];
 
-    rows.push(
-      row(
-        'GET /health/live vs Express "hello"',
-        await compare({ url: `${app_}/health/live` }, { url: `${base_}/hello` }),
-      ),
-    );
+    if (want('live')) {
+      rows.push(
+        row(
+          'GET /health/live vs Express "hello"',
+          await compare({ url: `${app_}/health/live` }, { url: `${base_}/hello` }),
+        ),
+      );
+    }
 
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(app.pid!))), 200);
-    const byId = await compare(
-      { url: `${app_}/api/v1/tasks/${taskId}`, headers: auth },
-      { url: `${base_}/api/v1/tasks/${taskId}`, headers: auth },
-    );
+    const byId =
+      want('byId') || want('p99')
+        ? await compare(
+            { url: `${app_}/api/v1/tasks/${taskId}`, headers: auth },
+            { url: `${base_}/api/v1/tasks/${taskId}`, headers: auth },
+          )
+        : undefined;
     clearInterval(sampler);
-    rows.push(row('GET /api/v1/tasks/{id} (authenticated)', byId, 0.85));
-    rows.push(
-      row(
-        'GET a filtered list of 50 tasks',
-        await compare({ url: `${app_}${listPath}`, headers: auth }, { url: `${base_}${listPath}`, headers: auth }),
-        0.7,
-      ),
-    );
-    rows.push(
-      row(
-        'POST a task (validation, numbering, audit)',
-        await compare(
-          {
-            url: `${app_}/api/v1/projects/${projectId}/tasks`,
-            method: 'POST',
-            headers: { ...auth, ...json },
-            body: createBody,
-          },
-          {
-            url: `${base_}/api/v1/projects/${projectId}/tasks`,
-            method: 'POST',
-            headers: { ...auth, ...json },
-            body: createBody,
-          },
+    if (byId) rows.push(row('GET /api/v1/tasks/{id} (authenticated)', byId, 0.85));
+    if (want('list')) {
+      rows.push(
+        row(
+          'GET a filtered list of 50 tasks',
+          await compare({ url: `${app_}${listPath}`, headers: auth }, { url: `${base_}${listPath}`, headers: auth }),
+          0.7,
         ),
-        0.7,
-      ),
-    );
+      );
+    }
+    if (want('post'))
+      rows.push(
+        row(
+          'POST a task (validation, numbering, audit)',
+          await compare(
+            {
+              url: `${app_}/api/v1/projects/${projectId}/tasks`,
+              method: 'POST',
+              headers: { ...auth, ...json },
+              body: createBody,
+            },
+            {
+              url: `${base_}/api/v1/projects/${projectId}/tasks`,
+              method: 'POST',
+              headers: { ...auth, ...json },
+              body: createBody,
+            },
+          ),
+          0.7,
+        ),
+      );
 
     // p99 at half the baseline's peak rate: both held to the same arrival rate.
-    const halfRate = Math.max(1, Math.floor(byId.baseline.rps / 2));
-    const atHalf = await compare(
-      { url: `${app_}/api/v1/tasks/${taskId}`, headers: auth, overallRate: halfRate },
-      { url: `${base_}/api/v1/tasks/${taskId}`, headers: auth, overallRate: halfRate },
-    );
-    const p99Ratio = atHalf.tasklane.p99 / Math.max(atHalf.baseline.p99, 0.001);
-    // A server that cannot keep up with the offered rate answers fewer requests, and its p99
-    // then says little: the target also needs the rate held.
-    const held = atHalf.tasklane.rps >= 0.95 * halfRate;
-    rows.push({
-      scenario: `GET by id at ${halfRate} req/s (half the baseline's peak): p99`,
-      ...atHalf,
-      ratio: p99Ratio,
-      target: '≤ 1.50 (p99 ratio)',
-      met: p99Ratio <= 1.5 && held,
-      note: held ? undefined : `Tasklane served ${fmt(atHalf.tasklane.rps)} of the ${halfRate} req/s offered`,
-    });
+    if (byId && want('p99')) {
+      const halfRate = Math.max(1, Math.floor(byId.baseline.rps / 2));
+      const atHalf = await compare(
+        { url: `${app_}/api/v1/tasks/${taskId}`, headers: auth, overallRate: halfRate },
+        { url: `${base_}/api/v1/tasks/${taskId}`, headers: auth, overallRate: halfRate },
+      );
+      const p99Ratio = atHalf.tasklane.p99 / Math.max(atHalf.baseline.p99, 0.001);
+      // A server that cannot keep up with the offered rate answers fewer requests, and its p99
+      // then says little: the target also needs the rate held.
+      const held = atHalf.tasklane.rps >= 0.95 * halfRate;
+      rows.push({
+        scenario: `GET by id at ${halfRate} req/s (half the baseline's peak): p99`,
+        ...atHalf,
+        ratio: p99Ratio,
+        target: '≤ 1.50 (p99 ratio)',
+        met: p99Ratio <= 1.5 && held,
+        note: held ? undefined : `Tasklane served ${fmt(atHalf.tasklane.rps)} of the ${halfRate} req/s offered`,
+      });
+    }
 
+    const loginBody = JSON.stringify({ email, password });
     // Login: what argon2id allows on this machine, measured in this process with the same
     // parameters and as many verifications at once as libuv has threads.
-    const options = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
-    const hashed = await hash(password, options);
-    const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-    const hashStarted = Date.now();
-    let verified = 0;
-    await Promise.all(
-      Array.from({ length: threads }, async () => {
-        while (Date.now() - hashStarted < DURATION * 1000) {
-          await verify(hashed, password);
-          verified++;
-        }
-      }),
-    );
-    const argonRate = verified / ((Date.now() - hashStarted) / 1000);
-    const loginBody = JSON.stringify({ email, password });
-    const login = await load({ url: `${app_}/api/v1/auth/login`, method: 'POST', headers: json, body: loginBody });
-    rows.push({
-      scenario: 'POST /auth/login vs argon2id verifications/s on this machine',
-      tasklane: login,
-      baseline: { rps: argonRate, p50: 0, p99: 0, errors: 0 },
-      ratio: login.rps / argonRate,
-      target: '—',
-      met: true,
-      note: 'the baseline is the hashing limit, not a server',
-    });
+    if (want('login')) {
+      const options = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+      const hashed = await hash(password, options);
+      const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      const hashStarted = Date.now();
+      let verified = 0;
+      await Promise.all(
+        Array.from({ length: threads }, async () => {
+          while (Date.now() - hashStarted < DURATION * 1000) {
+            await verify(hashed, password);
+            verified++;
+          }
+        }),
+      );
+      const argonRate = verified / ((Date.now() - hashStarted) / 1000);
+      const login = await load({ url: `${app_}/api/v1/auth/login`, method: 'POST', headers: json, body: loginBody });
+      rows.push({
+        scenario: 'POST /auth/login vs argon2id verifications/s on this machine',
+        tasklane: login,
+        baseline: { rps: argonRate, p50: 0, p99: 0, errors: 0 },
+        ratio: login.rps / argonRate,
+        target: '—',
+        met: true,
+        note: 'the baseline is the hashing limit, not a server',
+      });
+    }
 
     // GETs while a login storm runs, against the same GETs alone.
-    const alone = await load({ url: `${app_}/api/v1/tasks/${taskId}`, headers: auth });
-    const [during] = await Promise.all([
-      load({ url: `${app_}/api/v1/tasks/${taskId}`, headers: auth }),
-      load({ url: `${app_}/api/v1/auth/login`, method: 'POST', headers: json, body: loginBody, connections: 16 }),
-    ]);
-    rows.push({
-      scenario: 'GET by id during a login storm vs alone (both Tasklane)',
-      tasklane: during,
-      baseline: alone,
-      ratio: during.rps / alone.rps,
-      target: '≥ 0.50',
-      met: during.rps / alone.rps >= 0.5,
-    });
+    if (want('storm')) {
+      const alone = await load({ url: `${app_}/api/v1/tasks/${taskId}`, headers: auth });
+      const [during] = await Promise.all([
+        load({ url: `${app_}/api/v1/tasks/${taskId}`, headers: auth }),
+        load({ url: `${app_}/api/v1/auth/login`, method: 'POST', headers: json, body: loginBody, connections: 16 }),
+      ]);
+      rows.push({
+        scenario: 'GET by id during a login storm vs alone (both Tasklane)',
+        tasklane: during,
+        baseline: alone,
+        ratio: during.rps / alone.rps,
+        target: '≥ 0.50',
+        met: during.rps / alone.rps >= 0.5,
+      });
+    }
 
     const report = {
       date: new Date().toISOString(),
@@ -342,7 +361,7 @@ async function main(): Promise<void> {
     };
     console.log(renderTable(report.rows));
     console.log(`start → ready ${startToReadyMs} ms; RSS idle ${idleRss} MiB, under load ${peakRss} MiB`);
-    if (!SMOKE) {
+    if (!SMOKE && !ONLY) {
       writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(report));
       writeFileSync(join(ROOT, 'bench', 'chart.svg'), renderChart(report.rows));
       console.log('Wrote BENCHMARKS.md and bench/chart.svg');

@@ -1,11 +1,11 @@
 import { VersioningType } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { Request, Response } from 'express';
 import { routeNotFound, sendError } from './common/http/all-exceptions.filter';
 import { rejectDeepBodies } from './common/http/json-depth';
+import { securityHeaders } from './common/http/security-headers';
 import { assignRequestId } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
 import { createOpenApiDocument, OPENAPI_JSON_PATH } from './common/swagger/openapi';
@@ -32,7 +32,7 @@ export async function configureApp(app: NestExpressApplication, config: AppConfi
   });
   app.use(app.get(MetricsService).recordRequests);
   app.use(
-    helmet({
+    securityHeaders({
       // Swagger UI's page uses inline styles and data: images; scripts stay same-origin.
       contentSecurityPolicy: {
         directives: { 'img-src': ["'self'", 'data:', 'validator.swagger.io'], 'upgrade-insecure-requests': null },

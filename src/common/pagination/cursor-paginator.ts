@@ -45,15 +45,46 @@ export class CursorPaginator {
     qb: SelectQueryBuilder<Row>,
     page: KeysetPage<Row, Item>,
   ): Promise<Page<Item>> {
-    if (page.cursor !== undefined) {
-      const [value, id] = this.decode(page.cursor, page.scope);
-      qb.andWhere(afterPosition(page, value), { cursorValue: value, cursorId: id });
-    }
+    const parameters: Record<string, unknown> = {};
+    const after = this.after(page, (name, value) => {
+      parameters[name] = value;
+      return `:${name}`;
+    });
+    if (after) qb.andWhere(after, parameters);
     const rows = await qb
       .orderBy(page.sortColumn, page.direction, page.nullable ? 'NULLS LAST' : undefined)
       .addOrderBy(page.idColumn, page.direction)
       .limit(page.limit + 1)
       .getMany();
+    return this.pageOf(rows, page);
+  }
+
+  /**
+   * For a list read with plain SQL: the condition for the rows after the page's cursor (none
+   * without one), its values bound by `bind` (which returns the placeholder to write).
+   */
+  after(
+    page: KeysetPage<never, unknown>,
+    bind: (name: 'cursorValue' | 'cursorId', value: unknown) => string,
+  ): string | undefined {
+    if (page.cursor === undefined) return undefined;
+    const [value, id] = this.decode(page.cursor, page.scope);
+    return afterPosition(
+      page,
+      value,
+      () => bind('cursorValue', value),
+      () => bind('cursorId', id),
+    );
+  }
+
+  /** For a list read with plain SQL: its ORDER BY. */
+  orderBy(page: KeysetPage<never, unknown>): string {
+    const nulls = page.nullable ? ' NULLS LAST' : '';
+    return `${page.sortColumn} ${page.direction}${nulls}, ${page.idColumn} ${page.direction}`;
+  }
+
+  /** The page, from up to `limit + 1` rows read in the page's order. */
+  pageOf<Row extends ObjectLiteral, Item>(rows: Row[], page: KeysetPage<Row, Item>): Page<Item> {
     const more = rows.length > page.limit;
     const items = more ? rows.slice(0, page.limit) : rows;
     const nextCursor = more ? this.encode(page.scope, page.position(items[items.length - 1])) : null;
@@ -92,12 +123,15 @@ export class CursorPaginator {
 function afterPosition(
   page: Pick<KeysetPage<ObjectLiteral, unknown>, 'direction' | 'sortColumn' | 'idColumn' | 'nullable'>,
   value: string | number | null,
+  cursorValue: () => string,
+  cursorId: () => string,
 ): string {
   const beyond = page.direction === 'ASC' ? '>' : '<';
   const { sortColumn: column, idColumn: id } = page;
-  if (!page.nullable) return `(${column}, ${id}) ${beyond} (:cursorValue, :cursorId)`;
-  if (value === null) return `(${column} IS NULL AND ${id} ${beyond} :cursorId)`;
-  return `(${column} ${beyond} :cursorValue OR (${column} = :cursorValue AND ${id} ${beyond} :cursorId) OR ${column} IS NULL)`;
+  if (!page.nullable) return `(${column}, ${id}) ${beyond} (${cursorValue()}, ${cursorId()})`;
+  if (value === null) return `(${column} IS NULL AND ${id} ${beyond} ${cursorId()})`;
+  const v = cursorValue();
+  return `(${column} ${beyond} ${v} OR (${column} = ${v} AND ${id} ${beyond} ${cursorId()}) OR ${column} IS NULL)`;
 }
 
 function scopeDigest(scope: string): string {
