@@ -222,12 +222,10 @@ export class TasksService {
     taskId: string,
     lock = false,
   ): Promise<TaskWithRole> {
-    const [row]: TaskWithRole[] = await manager.query(
-      `SELECT ${COLUMNS}, m.role FROM tasks t
-         JOIN memberships m ON m.org_id = t.org_id AND m.user_id = $2
-        WHERE t.id = $1 ${lock ? 'FOR UPDATE OF t' : ''}`,
-      [taskId, userId],
-    );
+    const [row]: TaskWithRole[] = await manager.query(`${TASK_FOR_MEMBER}${lock ? ' FOR UPDATE OF t' : ''}`, [
+      taskId,
+      userId,
+    ]);
     if (!row) throw ApiException.notFound('Task');
     return row;
   }

@@ -84,6 +84,12 @@ export async function sendStoredFile(req: Request, res: Response, file: StoredFi
   res.setHeader('Content-Type', file.contentType);
   res.setHeader('Content-Length', String(range ? range.end - range.start + 1 : file.size));
   if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
+  if (req.method === 'HEAD') {
+    // The headers are the answer; the file was opened only to know that it is there.
+    stream.destroy();
+    res.end();
+    return;
+  }
   try {
     await pipeline(stream, res);
   } catch {
