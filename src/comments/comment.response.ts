@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
+import { VersionedResponse, versioned } from '../common/http/versioned.response';
 import type { Comment } from './comment.entity';
 
 export class CommentResponse extends VersionedResponse {
@@ -13,6 +13,6 @@ export class CommentResponse extends VersionedResponse {
   body: string;
 
   static from(c: Comment): CommentResponse {
-    return { ...versionedFields(c), taskId: c.taskId, authorId: c.authorId, body: c.body };
+    return versioned(c, { taskId: c.taskId, authorId: c.authorId, body: c.body });
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
+import { VersionedResponse, versioned } from '../common/http/versioned.response';
 import { ORG_ROLES, OrgRole } from '../common/tenancy/org-role';
 import type { Org } from './org.entity';
 
@@ -11,11 +11,10 @@ export class OrgResponse extends VersionedResponse {
   slug: string;
 
   static from(org: Org): OrgResponse {
-    return {
-      ...versionedFields(org),
+    return versioned(org, {
       name: org.name,
       slug: org.slug,
-    };
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
+import { VersionedResponse, versioned } from '../common/http/versioned.response';
 import type { Project } from './project.entity';
 
 export class ProjectResponse extends VersionedResponse {
@@ -19,13 +19,12 @@ export class ProjectResponse extends VersionedResponse {
   archived: boolean;
 
   static from(p: Project): ProjectResponse {
-    return {
-      ...versionedFields(p),
+    return versioned(p, {
       orgId: p.orgId,
       key: p.key,
       name: p.name,
       description: p.description,
       archived: p.archived,
-    };
+    });
   }
 }

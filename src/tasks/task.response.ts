@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
+import { VersionedResponse, versioned } from '../common/http/versioned.response';
 import { Task, TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task.entity';
 
 export class TaskResponse extends VersionedResponse {
@@ -42,8 +42,7 @@ export class TaskResponse extends VersionedResponse {
   createdBy: string;
 
   static from(t: Task): TaskResponse {
-    return {
-      ...versionedFields(t),
+    return versioned(t, {
       projectId: t.projectId,
       number: t.number,
       key: `${t.projectKey}-${t.number}`,
@@ -55,6 +54,6 @@ export class TaskResponse extends VersionedResponse {
       dueDate: t.dueDate,
       labels: t.labels,
       createdBy: t.createdBy,
-    };
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { VersionedResponse, versionedFields } from '../common/http/versioned.response';
+import { VersionedResponse, versioned } from '../common/http/versioned.response';
 import { PLATFORM_ROLES, PlatformRole } from '../common/auth/auth-user';
 import type { User } from './user.entity';
 
@@ -29,12 +29,11 @@ export class UserResponse extends VersionedResponse {
   avatarUrl: string | null;
 
   static from(user: User): UserResponse {
-    return {
-      ...versionedFields(user),
+    return versioned(user, {
       email: user.email,
       name: user.name,
       role: user.role,
       avatarUrl: user.avatarSha256 ? `/api/v1/users/${user.id}/avatar?v=${user.avatarSha256.slice(0, 16)}` : null,
-    };
+    });
   }
 }

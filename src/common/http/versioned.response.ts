@@ -15,17 +15,23 @@ export abstract class VersionedResponse {
   version: number;
 }
 
-/** The shared fields, as clients see them. */
-export function versionedFields(row: {
-  id: string;
-  createdAt: Date;
-  updatedAt: Date;
-  version: number;
-}): VersionedResponse {
-  return {
-    id: row.id,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    version: row.version,
-  };
+/**
+ * A resource as clients see it: the shared fields first, then its own. Object.assign rather than
+ * `{ ...shared, ...own }` written as one literal: V8 builds a literal that opens with a spread
+ * about ten times slower (7.5 µs against 0.7 µs per task row here), and lists map 50 rows per
+ * request (BENCHMARKS.md).
+ */
+export function versioned<Own extends object>(
+  row: { id: string; createdAt: Date; updatedAt: Date; version: number },
+  own: Own,
+): VersionedResponse & Own {
+  return Object.assign(
+    {
+      id: row.id,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+      version: row.version,
+    },
+    own,
+  );
 }
