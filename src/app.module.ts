@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { SessionsModule } from './auth/sessions/sessions.module';
@@ -12,7 +11,7 @@ import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
-import { httpLoggerOptions } from './logging/http-logger.options';
+import { LoggingModule } from './logging/logging.module';
 import { UsersModule } from './users/users.module';
 import { AuditModule } from './audit/audit.module';
 import { IdempotencyModule } from './common/idempotency/idempotency.module';
@@ -32,7 +31,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigHolderModule.register(config),
-        LoggerModule.forRoot(httpLoggerOptions(config)),
+        LoggingModule,
         DatabaseModule,
         StorageModule,
         RateLimitModule,

@@ -1,7 +1,6 @@
 import { VersioningType } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import type { Request, Response } from 'express';
 import { routeNotFound, sendError } from './common/http/all-exceptions.filter';
 import { rejectDeepBodies } from './common/http/json-depth';
@@ -11,25 +10,25 @@ import { createValidationPipe } from './common/http/validation';
 import { createOpenApiDocument, OPENAPI_JSON_PATH } from './common/swagger/openapi';
 import { AppConfig } from './config/app-config';
 import { MetricsService } from './health/metrics.service';
+import { AppLogger } from './logging/app-logger';
+import { requestLogger } from './logging/request-logger';
 
 export const BODY_LIMIT = '1mb';
 
 /**
  * Everything applied to the application before it listens. main.ts and the e2e tests call
- * this same function, so the tests exercise the production pipeline. It initialises the app. The order matters:
- * request id first (so that every response, errors included, carries it), then metrics,
- * security headers, CORS and body parsing.
+ * this same function, so the tests exercise the production pipeline. It initialises the app.
+ * The order matters: request id and log line first (so that every response, errors included,
+ * carries the id and is logged), then metrics, security headers, CORS and body parsing.
  */
 export async function configureApp(app: NestExpressApplication, config: AppConfig): Promise<void> {
-  app.useLogger(app.get(Logger));
+  const logger = app.get(AppLogger);
+  app.useLogger(logger);
   app.flushLogs();
   app.set('trust proxy', config.env.TRUST_PROXY);
   app.set('etag', false); // our ETags come from resource versions, not response hashes
 
-  app.use((req: Request, res: Response, next: () => void) => {
-    assignRequestId(req, res);
-    next();
-  });
+  app.use(requestLogger(logger.requests));
   app.use(app.get(MetricsService).recordRequests);
   app.use(
     securityHeaders({

@@ -92,7 +92,7 @@ describe('platform: envelope, request ids, errors', () => {
   describe('success envelope and X-Request-Id', () => {
     it('wraps a result as {data, meta: {requestId}} in UTF-8 JSON, with X-Request-Id = meta.requestId', async () => {
       const user = await registerUser(t);
-      const res = await t.http().get('/api/v1/auth/me').set(bearer(user.accessToken)).expect(200);
+      const res = await t.http().get(`/api/v1/users/${user.id}`).set(bearer(user.accessToken)).expect(200);
       expect(res.headers['content-type']).toBe(JSON_UTF8);
       expect(res.body).toEqual({
         data: expect.objectContaining({ id: user.id, email: user.email }),
@@ -339,6 +339,56 @@ describe('platform: envelope, request ids, errors', () => {
       expect(res.headers['content-security-policy']).toContain("object-src 'none'");
       expect(res.headers['x-powered-by']).toBeUndefined();
     });
+  });
+});
+
+describe('platform: request logs', () => {
+  let t: TestApp;
+  const eventually = async (find: () => Record<string, unknown> | undefined) => {
+    for (let i = 0; i < 50 && !find(); i++) await new Promise((r) => setTimeout(r, 10));
+    return find();
+  };
+  const lineFor = (requestId: string) =>
+    eventually(() => t.logs.find((l) => (l.req as { id?: string } | undefined)?.id === requestId));
+
+  beforeAll(async () => {
+    t = await createTestApp({ captureLogs: true, imports: [PlatformTestModule] });
+  });
+  afterAll(() => t.close());
+
+  it('writes one line per request with the id, the user, the route template and the status', async () => {
+    const user = await registerUser(t);
+    const res = await t.http().get(`/api/v1/users/${user.id}`).set(bearer(user.accessToken)).expect(200);
+    const line = await lineFor(res.headers['x-request-id']);
+    expect(line).toMatchObject({
+      level: 30,
+      req: { method: 'GET', url: `/api/v1/users/${user.id}` },
+      userId: user.id,
+      route: '/api/v1/users/:id',
+      res: { statusCode: 200 },
+      msg: 'request completed',
+    });
+    expect(
+      t.logs.filter((l) => (l.req as { id?: string } | undefined)?.id === res.headers['x-request-id']),
+    ).toHaveLength(1);
+  });
+
+  it('logs routes outside Nest (an unknown path) and never a credential', async () => {
+    const res = await t.http().get('/nope').set('Authorization', 'Bearer not-a-secret-to-log').expect(404);
+    expect(await lineFor(res.headers['x-request-id'])).toMatchObject({ level: 40, res: { statusCode: 404 } });
+    const login = await t.http().post('/api/v1/auth/login').send({ email: uniqueEmail(), password: 'never-logged-1' });
+    expect(login.status).toBe(401);
+    await lineFor(login.headers['x-request-id']);
+    expect(JSON.stringify(t.logs)).not.toMatch(/not-a-secret-to-log|never-logged-1/);
+  });
+
+  it('logs an unhandled error with its stack and request id, which the response does not show', async () => {
+    const res = await t.http().get('/api/v1/test/boom').expect(500);
+    const requestId = res.headers['x-request-id'];
+    expect(await lineFor(requestId)).toMatchObject({ level: 50, res: { statusCode: 500 }, msg: 'request errored' });
+    const error = t.logs.find((l) => l.msg === 'Unhandled error' && l.requestId === requestId);
+    expect(error).toMatchObject({ level: 50, context: 'AllExceptionsFilter', err: { message: LEAKY_MESSAGE } });
+    expect((error!.err as { stack: string }).stack).toContain('PlatformTestController');
   });
 });
 

@@ -3,7 +3,7 @@
  * server that does, for the benchmarked requests, the same work as Tasklane's routes and nothing
  * more. It mirrors:
  *
- * - request ids and logging (src/common/http/request-id.ts, src/logging/http-logger.options.ts):
+ * - request ids and logging (src/common/http/request-id.ts, src/logging/request-logger.ts):
  *   a well-formed incoming X-Request-Id is reused, else a random UUID; one pino line per request;
  * - authentication (src/auth/auth.guard.ts, src/auth/sessions/access-token.service.ts): HS256
  *   with a key prepared once, issuer, audience, exp/nbf, `typ: 'access'`, sub/sid/role checked;

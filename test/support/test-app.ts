@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -13,6 +14,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { AppConfig } from '../../src/config/app-config';
 import { parseEnvironment } from '../../src/config/env.schema';
+import { LOG_DESTINATION } from '../../src/logging/logging.module';
 
 export const TEST_JWT_SECRET = 'e2e-3f9a7c1d5b8e2a6f4c0d9b7e1a3c5f7d9b2e4a6c';
 
@@ -26,6 +28,8 @@ export interface TestApp {
   /** supertest against the listening server */
   http: () => ReturnType<typeof request>;
   server: Server;
+  /** The app's log lines, parsed, when created with `captureLogs` (else always empty). */
+  logs: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -36,6 +40,24 @@ export interface TestAppOptions {
   databaseUrl?: string;
   /** Extra modules, such as test-only controllers, mounted in the same pipeline. */
   imports?: (Type | DynamicModule)[];
+  /** Log at `info` (unless env says otherwise) into `logs` instead of staying silent. */
+  captureLogs?: boolean;
+}
+
+/** A global module sending the app's log lines into `lines` instead of stdout. */
+function logCapture(lines: Record<string, unknown>[]): DynamicModule {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return {
+    module: class LogCaptureModule {},
+    global: true,
+    providers: [{ provide: LOG_DESTINATION, useValue: destination }],
+    exports: [LOG_DESTINATION],
+  };
 }
 
 function adminUrl(): string {
@@ -77,7 +99,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const env = parseEnvironment({
     NODE_ENV: 'test',
     UPLOAD_DIR: ownUploadDir,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: options.captureLogs ? 'info' : 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
     LOGIN_RATE_LIMIT_PER_IP: '100000',
     LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
@@ -85,7 +107,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   const config = new AppConfig({ env, databaseUrl, jwtSecret: options.env?.JWT_SECRET ?? TEST_JWT_SECRET });
 
-  const root: ModuleMetadata['imports'] = [AppModule.register(config), ...(options.imports ?? [])];
+  const logs: Record<string, unknown>[] = [];
+  const root: ModuleMetadata['imports'] = [
+    AppModule.register(config),
+    ...(options.captureLogs ? [logCapture(logs)] : []),
+    ...(options.imports ?? []),
+  ];
   const app = await NestFactory.create<NestExpressApplication>(
     { module: class TestRootModule {}, imports: root } as DynamicModule,
     { bodyParser: false, logger: false, abortOnError: false },
@@ -110,6 +137,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     uploadDir: env.UPLOAD_DIR,
     server,
     http: () => request(server),
+    logs,
     close: async () => {
       await app.close();
       await database?.drop();

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { AppLogger } from '../../logging/app-logger';
 import { classifyDatabaseError } from '../../database/database-errors';
 import { ApiException, ErrorCode, ErrorDetail } from './api-exception';
 import { assignRequestId } from './request-id';
@@ -65,8 +66,10 @@ const BODY_PARSER_ERRORS: Record<string, Omit<Described, 'headers'>> = {
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  constructor(private readonly logger: PinoLogger) {
-    this.logger.setContext(AllExceptionsFilter.name);
+  private readonly logger: Logger;
+
+  constructor(logger: AppLogger) {
+    this.logger = logger.pino.child({ context: AllExceptionsFilter.name });
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {

@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Level, Logger } from 'pino';
+import type { AuthenticatedRequest } from '../common/auth/auth-user';
+import { assignRequestId } from '../common/http/request-id';
+
+type LoggedRequest = IncomingMessage &
+  AuthenticatedRequest & { originalUrl?: string; route?: { path: string }; baseUrl?: string };
+
+/**
+ * One JSON line per request, written when the response is finished (or the connection closed
+ * before it was): the request (id, method, URL, peer), the user and the route template when
+ * known, the status, the time taken in ms. 5xx lines are errors; 4xx and aborted ones warnings.
+ *
+ * Written by hand rather than with pino-http and nestjs-pino: those build two child loggers
+ * per request and run every request inside an AsyncLocalStorage, which made every promise of
+ * the request pay async hooks; together about half of the platform's cost per request
+ * (BENCHMARKS.md). Logs written during a request carry its id explicitly (`requestId`).
+ */
+export function requestLogger(logger: Logger) {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    const started = performance.now();
+    const id = assignRequestId(req, res);
+    const done = (): void => {
+      res.off('close', done);
+      res.off('finish', done);
+      const status = res.statusCode;
+      const aborted = !res.writableFinished;
+      const level: Level = status >= 500 ? 'error' : status >= 400 || aborted ? 'warn' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      const r = req as LoggedRequest;
+      const line: Record<string, unknown> = {
+        req: { id, method: req.method, url: r.originalUrl ?? req.url, remoteAddress: req.socket.remoteAddress },
+        userId: r.user?.id,
+        route: r.route ? `${r.baseUrl ?? ''}${r.route.path}` : undefined,
+        res: { statusCode: status },
+      };
+      if (status >= 500) line.err = new Error(`failed with status code ${status}`);
+      line.responseTime = Math.round(performance.now() - started);
+      const message = aborted ? 'request aborted' : status >= 500 ? 'request errored' : 'request completed';
+      logger[level](line, message);
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    next();
+  };
+}
