@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService, diffChanges } from '../audit/audit.service';
 import type { Actor } from '../common/auth/auth-user';
+import { poolRows } from '../database/pool-query';
 import { ApiException } from '../common/http/api-exception';
 import { ExpectedVersions, versionMatches } from '../common/http/etag';
 import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
@@ -17,6 +18,9 @@ const SORT_COLUMNS = { createdAt: 'p.created_at', name: 'p.name', key: 'p.key' }
 const AUDITED = ['key', 'name', 'description', 'archived'] as const;
 const COLUMNS = `p.id, p.org_id AS "orgId", p.key, p.name, p.description, p.archived,
   p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.version`;
+
+const PROJECT_FOR_MEMBER = `SELECT ${COLUMNS}, m.role FROM projects p
+  JOIN memberships m ON m.org_id = p.org_id AND m.user_id = $2 WHERE p.id = $1`;
 
 export type ProjectWithRole = Project & { role: OrgRole };
 
@@ -70,7 +74,7 @@ export class ProjectsService {
   }
 
   async get(userId: string, projectId: string): Promise<ProjectResponse> {
-    return ProjectResponse.from(await this.findForMember(this.dataSource.manager, userId, projectId));
+    return ProjectResponse.from(await this.readForMember(userId, projectId));
   }
 
   /** PUT and PATCH (admin+), with If-Match checked under the row lock. */
@@ -132,12 +136,24 @@ export class ProjectsService {
     projectId: string,
     lock = false,
   ): Promise<ProjectWithRole> {
-    const [row]: ProjectWithRole[] = await manager.query(
-      `SELECT ${COLUMNS}, m.role FROM projects p
-         JOIN memberships m ON m.org_id = p.org_id AND m.user_id = $2
-        WHERE p.id = $1 ${lock ? 'FOR UPDATE OF p' : ''}`,
-      [projectId, userId],
-    );
+    const [row]: ProjectWithRole[] = await manager.query(`${PROJECT_FOR_MEMBER}${lock ? ' FOR UPDATE OF p' : ''}`, [
+      projectId,
+      userId,
+    ]);
+    if (!row) throw ApiException.notFound('Project');
+    return row;
+  }
+
+  /**
+   * The same read outside any transaction (GET, the membership check of task lists): a named
+   * statement on the pool, parsed and planned once per connection.
+   */
+  async readForMember(userId: string, projectId: string): Promise<ProjectWithRole> {
+    const [row] = await poolRows<ProjectWithRole>(this.dataSource, {
+      name: 'project_for_member',
+      text: PROJECT_FOR_MEMBER,
+      values: [projectId, userId],
+    });
     if (!row) throw ApiException.notFound('Project');
     return row;
   }

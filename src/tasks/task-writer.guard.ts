@@ -1,5 +1,4 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuthenticatedRequest } from '../common/auth/auth-user';
 import { assertOrgRole } from '../common/tenancy/org-role';
 import { ProjectsService } from '../projects/projects.service';
@@ -13,10 +12,7 @@ import { UUID_PATTERN } from '../common/http/uuid-param';
  */
 @Injectable()
 export class TaskWriterGuard implements CanActivate {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly projects: ProjectsService,
-  ) {}
+  constructor(private readonly projects: ProjectsService) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context
@@ -27,7 +23,7 @@ export class TaskWriterGuard implements CanActivate {
     const projectId = req.params.projectId;
     // A malformed id is left to the route's UuidParam (400 naming projectId).
     if (!UUID_PATTERN.test(projectId)) return true;
-    const project = await this.projects.findForMember(this.dataSource.manager, req.user!.id, projectId.toLowerCase());
+    const project = await this.projects.readForMember(req.user!.id, projectId.toLowerCase());
     assertOrgRole(project.role, 'member', 'create tasks');
     return true;
   }

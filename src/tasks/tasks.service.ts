@@ -94,7 +94,7 @@ export class TasksService {
 
   /** A project's tasks: the caller must be a member of its org (one query, then the list). */
   async listInProject(userId: string, projectId: string, query: ListTasksQuery): Promise<Page<TaskResponse>> {
-    await this.projects.findForMember(this.dataSource.manager, userId, projectId);
+    await this.projects.readForMember(userId, projectId);
     return this.list({ projectId }, userId, query);
   }
 
