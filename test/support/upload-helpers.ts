@@ -135,12 +135,16 @@ export const PPTX = ooxml('ppt/presentation.xml');
 export const DOCM = ooxml('word/document.xml', [['word/vbaProject.bin', randomBytes(64)]]);
 
 /** OpenDocument: a first, stored entry `mimetype` holding the type. */
-export const openDocument = (kind: 'text' | 'spreadsheet' | 'presentation'): Buffer =>
+export const openDocument = (kind: 'text' | 'spreadsheet' | 'presentation', extra: [string, string][] = []): Buffer =>
   zip([
     ['mimetype', `application/vnd.oasis.opendocument.${kind}`],
     ['META-INF/manifest.xml', '<?xml version="1.0"?><manifest/>'],
     ['content.xml', '<?xml version="1.0"?><document/>'],
+    ...extra,
   ]);
+/** OpenDocument files with macros (StarBasic in Basic/, scripts in Scripts/): refused. */
+export const ODT_WITH_BASIC = openDocument('text', [['Basic/Standard/Module1.xml', '<script:module/>']]);
+export const ODS_WITH_SCRIPTS = openDocument('spreadsheet', [['Scripts/python/macro.py', 'import uno']]);
 
 /** A plain ZIP archive (not an office document): refused. */
 export const PLAIN_ZIP = zip([

@@ -143,11 +143,25 @@ const CONTENT_TYPES = { name: '[Content_Types].xml', data: '<?xml version="1.0"?
 const RELS = { name: '_rels/.rels', data: '<?xml version="1.0"?><Relationships/>' };
 const ooxml = (...parts: string[]): Buffer =>
   zip([CONTENT_TYPES, RELS, ...parts.map((name) => ({ name, data: '<?xml version="1.0"?><x/>', deflate: true }))]);
-const odf = (mimetype: string, deflateMimetype = false): Buffer =>
+const odf = (mimetype: string, deflateMimetype = false, ...extra: string[]): Buffer =>
   zip([
     { name: 'mimetype', data: mimetype, deflate: deflateMimetype },
     { name: 'META-INF/manifest.xml', data: '<manifest/>', deflate: true },
     { name: 'content.xml', data: '<office:document-content/>', deflate: true },
+    ...extra.map((name) => ({ name, data: '<?xml version="1.0"?><x/>', deflate: true })),
+  ]);
+/** An OOXML package whose [Content_Types].xml (deflated, as Office writes it) declares these types. */
+const ooxmlDeclaring = (main: string, overrides: [part: string, type: string][]): Buffer =>
+  zip([
+    {
+      name: '[Content_Types].xml',
+      deflate: true,
+      data: `<?xml version="1.0"?><Types>${overrides
+        .map(([part, type]) => `<Override PartName="/${part}" ContentType="${type}"/>`)
+        .join('')}</Types>`,
+    },
+    RELS,
+    ...[main, ...overrides.map(([part]) => part)].map((name) => ({ name, data: '<x/>', deflate: true })),
   ]);
 
 // -------------------------------------------------------------------------------------------
@@ -347,6 +361,53 @@ describe('sniffContentType', () => {
       ['a docx (another case)', 'word/document.xml', 'word/VBAPROJECT.BIN'],
     ])('%s with a vbaProject.bin (macros) is refused', async (_label, main, macros) => {
       expect(await sniff(ooxml(main, macros))).toEqual({ refused: 'an Office document with macros' });
+    });
+
+    it('with [Content_Types].xml declaring no macros, a deflated one is read and the document accepted', async () => {
+      const docx = ooxmlDeclaring('word/document.xml', [
+        ['word/document.xml', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml'],
+      ]);
+      expect(await sniff(docx)).toEqual({ contentType: DOCX });
+    });
+
+    it.each([
+      ['a VBA part under another name', 'word/document.xml', 'word/code.bin', 'application/vnd.ms-office.vbaProject'],
+      [
+        'a macro-enabled main part (.xlsm)',
+        'xl/workbook.xml',
+        'xl/workbook.xml',
+        'application/vnd.ms-excel.sheet.macroEnabled.main+xml',
+      ],
+      ['VBA data', 'word/document.xml', 'word/vbaData.xml', 'application/vnd.ms-word.vbaData+xml'],
+    ])('%s declared in [Content_Types].xml is refused', async (_label, main, part, type) => {
+      expect(await sniff(ooxmlDeclaring(main, [[part, type]]))).toEqual({ refused: 'an Office document with macros' });
+    });
+
+    it.each([
+      ['StarBasic macros (Basic/)', 'Basic/Standard/Module1.xml'],
+      ['a Basic library index', 'Basic/script-lc.xml'],
+      ['Basic dialogs (Dialogs/)', 'Dialogs/Standard/Dialog1.xml'],
+      ['Python scripts (Scripts/)', 'Scripts/python/macro.py'],
+      ['JavaScript scripts, another case', 'scripts/javascript/macro.js'],
+    ])('OpenDocument with %s is refused', async (_label, entry) => {
+      for (const type of [ODT, ODS, ODP]) {
+        expect(await sniff(odf(type, false, entry))).toEqual({ refused: 'an OpenDocument file with macros' });
+      }
+    });
+
+    it('OpenDocument whose entries merely mention macros (a picture named Basic.png) is accepted', async () => {
+      expect(await sniff(odf(ODT, false, 'Pictures/Basic.png', 'Thumbnails/Scripts.png'))).toEqual({
+        contentType: ODT,
+      });
+    });
+
+    it('a ZIP with more than 10,000 entries is not read, so not recognised', async () => {
+      const many = Array.from({ length: 10_001 }, (_, i) => ({ name: `word/media/${i}.xml`, data: '' }));
+      expect(await sniff(zip([CONTENT_TYPES, { name: 'word/document.xml', data: '<x/>' }, ...many]))).toBeUndefined();
+      const fewer = many.slice(0, 9_000);
+      expect(await sniff(zip([CONTENT_TYPES, { name: 'word/document.xml', data: '<x/>' }, ...fewer]))).toEqual({
+        contentType: DOCX,
+      });
     });
 
     it('an OOXML package without a known main part is not recognised', async () => {

@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { FileHandle, open } from 'node:fs/promises';
+import { inflateRawSync } from 'node:zlib';
 
 /** What an upload is, judged from its bytes alone. */
 export interface SniffedFile {
@@ -99,32 +100,62 @@ function isMachO(head: Buffer): boolean {
   return [0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(magic);
 }
 
-/** ZIP: an OpenDocument (its first entry names it) or an Office Open XML file without macros. */
+/**
+ * Where macros live in a ZIP-based office document: OpenDocument keeps StarBasic in `Basic/`
+ * (with its dialogs in `Dialogs/`) and other script languages in `Scripts/`; Office Open XML keeps
+ * VBA in a part its [Content_Types].xml declares (`application/vnd.ms-office.vbaProject`, in
+ * `.docm`/`.xlsm`/`.pptm`, whose main part is then also `…macroEnabled…`), named
+ * `vbaProject.bin` by Office. Either sign is enough to refuse.
+ */
+const ODF_MACROS = /^(Basic|Dialogs|Scripts)\//i;
+const OOXML_MACRO_PART = /(^|\/)vbaProject\.bin$/i;
+const OOXML_MACRO_TYPES = /vbaProject|vbaData|macroEnabled/i;
+
+/** ZIP: an OpenDocument (its first entry names it) or an Office Open XML file, either without macros. */
 async function sniffZip(file: SniffedFile): Promise<Sniffed | undefined> {
   const { head } = file;
+  const zip = await listZip(file);
+  if (!zip) return undefined;
+  const names = [...zip.names];
   // OpenDocument: a first, uncompressed entry called "mimetype" holding the type.
   if (startsWith(head, 'mimetype', 30) && head.readUInt16LE(8) === 0) {
     const start = 30 + 8 + head.readUInt16LE(28);
     const declared = head.subarray(start, start + head.readUInt32LE(18)).toString('latin1');
-    return ODF.includes(declared) ? { contentType: declared } : undefined;
+    if (!ODF.includes(declared)) return undefined;
+    if (names.some((name) => ODF_MACROS.test(name))) return { refused: 'an OpenDocument file with macros' };
+    return { contentType: declared };
   }
-  const names = await zipEntryNames(file);
-  if (!names?.has('[Content_Types].xml')) return undefined;
-  if ([...names].some((name) => /(^|\/)vbaProject\.bin$/i.test(name))) {
+  if (zip.contentTypes === undefined) return undefined;
+  if (names.some((name) => OOXML_MACRO_PART.test(name)) || OOXML_MACRO_TYPES.test(zip.contentTypes)) {
     return { refused: 'an Office document with macros' };
   }
-  if (names.has('word/document.xml')) return { contentType: DOCX };
-  if (names.has('xl/workbook.xml')) return { contentType: XLSX };
-  if (names.has('ppt/presentation.xml')) return { contentType: PPTX };
+  if (zip.names.has('word/document.xml')) return { contentType: DOCX };
+  if (zip.names.has('xl/workbook.xml')) return { contentType: XLSX };
+  if (zip.names.has('ppt/presentation.xml')) return { contentType: PPTX };
   return undefined;
 }
 
 const EOCD_SIGNATURE = 0x06054b50;
 const CENTRAL_ENTRY_SIGNATURE = 0x02014b50;
+const LOCAL_ENTRY_SIGNATURE = 0x04034b50;
 const MAX_CENTRAL_DIRECTORY = 4 * 1024 * 1024;
+/** Office documents hold hundreds of entries; reading more than this is not worth the time. */
+const MAX_ZIP_ENTRIES = 10_000;
 
-/** The entry names in a ZIP's central directory, or undefined if it cannot be read. */
-async function zipEntryNames(file: SniffedFile): Promise<Set<string> | undefined> {
+interface ZipListing {
+  names: Set<string>;
+  /** The text of `[Content_Types].xml`, when there is one (and it is small). */
+  contentTypes?: string;
+}
+
+/** `[Content_Types].xml` of an OOXML package is a few KB; a larger one is not read. */
+const MAX_CONTENT_TYPES_BYTES = 256 * 1024;
+
+/**
+ * The entry names in a ZIP's central directory, and the text of `[Content_Types].xml`; undefined
+ * if the directory cannot be read or holds more than MAX_ZIP_ENTRIES entries.
+ */
+async function listZip(file: SniffedFile): Promise<ZipListing | undefined> {
   const handle = await open(file.path, 'r');
   try {
     const tailLength = Math.min(file.size, 22 + 0xffff);
@@ -144,15 +175,45 @@ async function zipEntryNames(file: SniffedFile): Promise<Set<string> | undefined
     const directory = Buffer.alloc(size);
     await handle.read(directory, 0, size, offset);
     const names = new Set<string>();
+    let contentTypes: { method: number; compressed: number; local: number } | undefined;
     for (let at = 0; at + 46 <= size && directory.readUInt32LE(at) === CENTRAL_ENTRY_SIGNATURE;) {
+      if (names.size >= MAX_ZIP_ENTRIES) return undefined;
       const nameLength = directory.readUInt16LE(at + 28);
       const extraLength = directory.readUInt16LE(at + 30);
       const commentLength = directory.readUInt16LE(at + 32);
-      names.add(directory.subarray(at + 46, at + 46 + nameLength).toString('utf8'));
+      const name = directory.subarray(at + 46, at + 46 + nameLength).toString('utf8');
+      names.add(name);
+      if (name === '[Content_Types].xml') {
+        const method = directory.readUInt16LE(at + 10);
+        const compressed = directory.readUInt32LE(at + 20);
+        contentTypes = { method, compressed, local: directory.readUInt32LE(at + 42) };
+      }
       at += 46 + nameLength + extraLength + commentLength;
     }
-    return names;
+    return { names, contentTypes: contentTypes && (await readEntry(handle, file.size, contentTypes)) };
   } finally {
     await handle.close();
+  }
+}
+
+/** A stored or deflated entry's text, at most MAX_CONTENT_TYPES_BYTES of it; undefined if unreadable. */
+async function readEntry(
+  handle: FileHandle,
+  fileSize: number,
+  entry: { method: number; compressed: number; local: number },
+): Promise<string | undefined> {
+  if (entry.compressed > MAX_CONTENT_TYPES_BYTES || (entry.method !== 0 && entry.method !== 8)) return undefined;
+  const header = Buffer.alloc(30);
+  await handle.read(header, 0, 30, entry.local);
+  if (header.readUInt32LE(0) !== LOCAL_ENTRY_SIGNATURE) return undefined;
+  const start = entry.local + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  if (start + entry.compressed > fileSize) return undefined;
+  const data = Buffer.alloc(entry.compressed);
+  await handle.read(data, 0, entry.compressed, start);
+  try {
+    const bytes = entry.method === 0 ? data : inflateRawSync(data, { maxOutputLength: MAX_CONTENT_TYPES_BYTES });
+    return bytes.toString('utf8');
+  } catch {
+    return undefined;
   }
 }
