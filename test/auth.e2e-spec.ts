@@ -451,10 +451,28 @@ describe('auth', () => {
       ['no session id', () => bearer(signJwt({ ...claims, sid: undefined }))],
       ['an unknown role', () => bearer(signJwt({ ...claims, role: 'superuser' }))],
       ['a refresh token used as an access token', () => bearer(alice.refreshToken)],
+      // Correctly signed, but its times do not hold (jsonwebtoken checks exp and nbf only when present).
+      ['no exp', () => bearer(signJwt({ ...claims, exp: undefined }))],
+      ['a non-numeric exp', () => bearer(signJwt({ ...claims, exp: String(now + 600) as never }))],
+      ['no iat', () => bearer(signJwt({ ...claims, iat: undefined }))],
+      ['an iat a minute in the future', () => bearer(signJwt({ ...claims, iat: now + 90, exp: now + 600 }))],
+      ['an nbf still to come', () => bearer(signJwt({ ...claims, nbf: now + 90 }))],
+      [
+        'a lifetime longer than JWT_ACCESS_TTL',
+        () => bearer(signJwt({ ...claims, iat: now - 5, exp: now + 7 * 86400 })),
+      ],
+      ['exp before iat', () => bearer(signJwt({ ...claims, iat: now, exp: now - 1 }))],
     ];
     it.each(cases)('is 401 UNAUTHENTICATED with WWW-Authenticate for %s', async (_what, headers) => {
       const res = await t.http().get('/api/v1/auth/me').set(headers());
       expectUnauthenticated(res);
+    });
+
+    it('accepts an iat a few seconds ahead (another instance whose clock is ahead) and a past nbf', async () => {
+      const ahead = signJwt({ ...claims, iat: nowSeconds() + 10, exp: nowSeconds() + 300 });
+      expect(expectData(await me(ahead), 200)).toMatchObject({ id: alice.id });
+      const active = signJwt({ ...claims, nbf: nowSeconds() - 1 });
+      expect(expectData(await me(active), 200)).toMatchObject({ id: alice.id });
     });
 
     it('says an expired token is expired', async () => {

@@ -8,12 +8,17 @@ import { RevocationRegistry } from './revocation-registry';
 export const TOKEN_ISSUER = 'tasklane';
 export const TOKEN_AUDIENCE = 'tasklane-api';
 const ACCESS_TOKEN_TYPE = 'access';
+/** How far ahead of this instance's clock another instance's may be when it issues a token. */
+export const CLOCK_SKEW_SECONDS = 30;
 
 interface AccessTokenClaims {
   sub: string;
   role: PlatformRole;
   sid: string;
   typ: string;
+  iat: number;
+  exp: number;
+  nbf?: number;
 }
 
 export interface IssuedAccessToken {
@@ -24,7 +29,10 @@ export interface IssuedAccessToken {
 /**
  * HS256 access tokens with issuer, audience and a token type, signed and verified with a key
  * prepared once (see SessionsModule). Verification costs no database query: revoked sessions
- * are looked up in the in-memory RevocationRegistry.
+ * are looked up in the in-memory RevocationRegistry. A token must say when it was issued and
+ * when it expires, a lifetime no longer than JWT_ACCESS_TTL, not be issued in the future (beyond
+ * CLOCK_SKEW_SECONDS) and carry no `nbf` still to come: jsonwebtoken checks `exp` and `nbf` only
+ * when they are present, so a correctly signed token without `exp` would otherwise never expire.
  */
 @Injectable()
 export class AccessTokenService {
@@ -39,7 +47,8 @@ export class AccessTokenService {
   }
 
   issue(user: { id: string; role: PlatformRole }, sessionId: string): IssuedAccessToken {
-    const claims: AccessTokenClaims = { sub: user.id, role: user.role, sid: sessionId, typ: ACCESS_TOKEN_TYPE };
+    // iat and exp are added by jsonwebtoken (iat: now, exp: iat + expiresIn).
+    const claims = { sub: user.id, role: user.role, sid: sessionId, typ: ACCESS_TOKEN_TYPE };
     return { accessToken: this.jwt.sign(claims, { expiresIn: this.ttlSeconds }), expiresIn: this.ttlSeconds };
   }
 
@@ -55,11 +64,21 @@ export class AccessTokenService {
       claims.typ !== ACCESS_TOKEN_TYPE ||
       typeof claims.sub !== 'string' ||
       typeof claims.sid !== 'string' ||
-      !PLATFORM_ROLES.includes(claims.role as PlatformRole)
+      !PLATFORM_ROLES.includes(claims.role as PlatformRole) ||
+      !this.timesValid(claims)
     ) {
       throw ApiException.unauthenticated('Invalid access token');
     }
     if (this.revocations.isRevoked(claims.sid)) throw ApiException.unauthenticated('Session revoked');
     return { id: claims.sub, role: claims.role as PlatformRole, sessionId: claims.sid };
+  }
+
+  /** Numeric iat and exp, a lifetime within JWT_ACCESS_TTL, not issued in the future. */
+  private timesValid({ iat, exp }: Partial<AccessTokenClaims>): boolean {
+    if (typeof iat !== 'number' || typeof exp !== 'number' || !Number.isFinite(iat) || !Number.isFinite(exp)) {
+      return false;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    return iat <= now + CLOCK_SKEW_SECONDS && exp > iat && exp - iat <= this.ttlSeconds;
   }
 }
