@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { routeNotFound, sendError } from './common/http/all-exceptions.filter';
-import { rejectDeepBodies } from './common/http/json-depth';
+import { inspectRequestInput, limitFormBody, limitJsonBody } from './common/http/input-inspection';
 import { securityHeaders } from './common/http/security-headers';
 import { assignRequestId } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
@@ -53,9 +53,15 @@ export async function configureApp(app: NestExpressApplication, config: AppConfi
     ],
     maxAge: 600,
   });
-  app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false, parameterLimit: 100 });
-  app.use(rejectDeepBodies);
+  // Nest reserves `verify` for its rawBody option, which Tasklane does not use.
+  app.useBodyParser('json', { limit: BODY_LIMIT, verify: limitJsonBody } as { limit: string });
+  app.useBodyParser('urlencoded', {
+    limit: BODY_LIMIT,
+    extended: false,
+    parameterLimit: 100,
+    verify: limitFormBody,
+  } as { limit: string });
+  app.use(inspectRequestInput);
 
   app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready', 'metrics'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -18,6 +18,14 @@ const CONNECTION_ERROR_CODES = new Set([
 ]);
 
 /**
+ * SQLSTATEs of class 22 (data exception) that mean "this input is not a value of its type":
+ * string too long, numeric out of range, invalid datetime format, datetime out of range, time
+ * zone displacement out of range, NUL in text, invalid text representation, untranslatable
+ * character (a \ud800 escape in jsonb).
+ */
+const INPUT_REJECTED_CODES = new Set(['22001', '22003', '22007', '22008', '22009', '22021', '22P02', '22P05']);
+
+/**
  * Maps PostgreSQL and driver errors to the HTTP errors of the contract. Anything not recognised
  * returns undefined and becomes a 500 whose details stay in the log.
  */
@@ -26,13 +34,14 @@ export function classifyDatabaseError(error: unknown): ClassifiedDatabaseError |
   const code = (driverError as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : '';
 
-  // A NUL character (\u0000) in a string parameter: PostgreSQL text cannot hold it, and it can
-  // only have come from the request.
-  if (code === '22021') {
+  // A value PostgreSQL cannot take as its type (a NUL in text, a date out of range, a malformed
+  // number or UUID, a lone surrogate in JSON). Validation refuses these first, naming the field;
+  // one that still gets this far can only have come from the request, so it is a 400, not a 500.
+  if (typeof code === 'string' && INPUT_REJECTED_CODES.has(code)) {
     return {
       status: HttpStatus.BAD_REQUEST,
       code: 'VALIDATION_FAILED',
-      message: 'The request contains a character that cannot be stored (NUL)',
+      message: 'A value in the request cannot be stored or compared as its type',
     };
   }
   if (code === '23505') {

@@ -16,11 +16,42 @@ export const REDACT: redactOptions = {
   censor: '[redacted]',
 };
 
+export interface LoggedError {
+  type: string;
+  code?: string | number;
+  message: string;
+  stack?: string;
+  cause?: LoggedError;
+}
+
+/**
+ * What a logged error carries: its class, its code (a SQLSTATE, an errno), its message and its
+ * stack, and its cause the same way. Nothing else: database errors also hold the SQL text, its
+ * parameter values and the driver's detail (`Key (email)=(…)`), which may be password hashes,
+ * token digests or personal data, and pino's standard serializer would write every one of them.
+ */
+export function serializeError(error: unknown, depth = 0): LoggedError {
+  if (!(error instanceof Error)) {
+    // Nest hands over a message and a stack separately; AppLogger passes them on as a plain object.
+    const { message, stack } = (error ?? {}) as { message?: unknown; stack?: unknown };
+    if (typeof message !== 'string') return { type: typeof error, message: String(error) };
+    return typeof stack === 'string' ? { type: 'Error', message, stack } : { type: 'Error', message };
+  }
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  const logged: LoggedError = { type: error.constructor?.name ?? error.name, message: error.message };
+  if (typeof code === 'string' || typeof code === 'number') logged.code = code;
+  if (error.stack) logged.stack = error.stack;
+  if (cause !== undefined && depth < 3) logged.cause = serializeError(cause, depth + 1);
+  return logged;
+}
+
 /**
  * The process's root pino logger: JSON lines on stdout (pipe them through pino-pretty to read
  * them). It does not redact: only the request line, built from known fields, is written with
- * it. Everything else logs through AppLogger's redacting child.
+ * it. Everything else logs through AppLogger's redacting child. Errors, under `err` or `error`,
+ * are written by serializeError.
  */
 export function createLogger(config: AppConfig, stream?: DestinationStream): Logger {
-  return pino({ level: config.env.LOG_LEVEL, serializers: { err: pino.stdSerializers.err } }, stream);
+  const err = (value: unknown) => serializeError(value);
+  return pino({ level: config.env.LOG_LEVEL, serializers: { err, error: err } }, stream);
 }

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { DATE_TIME_EXAMPLE, DATE_TIME_MAX_LENGTH, IsDateTime } from '../../common/http/dates';
 import { ListQuery } from '../../common/pagination/list.query';
 import { AUDIT_ENTITY_TYPES } from '../audit-event.response';
 
@@ -27,13 +28,23 @@ export class ListAuditEventsQuery extends ListQuery {
   @Matches(/^[a-z]+\.[a-z_]+$/, { message: 'action must look like task.updated' })
   action?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', maxLength: 30 })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    maxLength: DATE_TIME_MAX_LENGTH,
+    example: DATE_TIME_EXAMPLE,
+    description: `Events at or after this instant, inclusive: RFC 3339 with seconds, a fraction of at most 6 digits, and Z or an offset`,
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   since?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', maxLength: 30 })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    maxLength: DATE_TIME_MAX_LENGTH,
+    example: DATE_TIME_EXAMPLE,
+    description: `Events at or before this instant, inclusive: RFC 3339 with seconds, a fraction of at most 6 digits, and Z or an offset`,
+  })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTime()
   until?: string;
 }

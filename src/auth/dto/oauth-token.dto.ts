@@ -7,6 +7,7 @@ export const GRANT_TYPES = ['password', 'refresh_token'] as const;
 export class OAuthTokenRequest {
   @ApiProperty({ enum: GRANT_TYPES })
   @IsString()
+  @MaxLength(32)
   grant_type: string;
 
   @ApiPropertyOptional({ maxLength: 254, description: 'The email (password grant)' })

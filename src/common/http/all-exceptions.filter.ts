@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AppLogger } from '../../logging/app-logger';
 import { classifyDatabaseError } from '../../database/database-errors';
 import { ApiException, ErrorCode, ErrorDetail } from './api-exception';
+import { MAX_BODY_DEPTH, MAX_JSON_VALUES } from './input-inspection';
 import { assignRequestId } from './request-id';
 
 export interface ErrorBody {
@@ -43,6 +44,16 @@ const BODY_PARSER_ERRORS: Record<string, Omit<Described, 'headers'>> = {
     message: 'The request body length does not match Content-Length',
   },
   'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large' },
+  'entity.too.deep': {
+    status: 400,
+    code: 'MALFORMED_BODY',
+    message: `The request body is nested more than ${MAX_BODY_DEPTH} levels deep`,
+  },
+  'entity.too.many.values': {
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    message: `The JSON body holds more than ${MAX_JSON_VALUES} values (arrays, objects, members and items)`,
+  },
   'parameters.too.many': {
     status: 413,
     code: 'PAYLOAD_TOO_LARGE',
@@ -83,12 +94,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, requestId }, 'Unhandled error');
     } else if (described.status >= 500) {
       this.logger.warn({ err: exception, requestId }, described.message);
+    } else if (described.code === 'VALIDATION_FAILED' && !(exception instanceof HttpException)) {
+      // The database refused a value that validation let through: answered, but worth fixing.
+      this.logger.warn(
+        { err: exception, requestId },
+        'A value reached the database that validation should have refused',
+      );
     }
 
     sendError(res, requestId, described);
   }
 
-  private describe(exception: unknown, req: Request): Described {
+  private describe(thrown: unknown, req: Request): Described {
+    // An ApiException thrown by a body-parser `verify` arrives wrapped like the parser's own errors.
+    const exception = thrown instanceof HttpException && thrown.cause instanceof ApiException ? thrown.cause : thrown;
     if (exception instanceof ApiException) {
       return {
         status: exception.getStatus(),

@@ -19,11 +19,14 @@ export type RangeRequest = { kind: 'whole' } | { kind: 'part'; range: ByteRange 
 
 /**
  * One byte range (RFC 9110 §14.2): `bytes=a-b`, `bytes=a-` or `bytes=-n`. A header that is
- * absent, malformed, in another unit or asks for several ranges is ignored (the whole file is
+ * absent, malformed, over-long, in another unit or asks for several ranges is ignored (the whole file is
  * sent, as the RFC allows); a range that starts past the end is unsatisfiable.
  */
 export function parseRange(header: string | undefined, size: number): RangeRequest {
-  const match = header === undefined ? null : /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  // Whitespace removed first: `\s*(\d*)\s*` in one pattern backtracks quadratically on a long
+  // run of spaces (an 8 KB header took 130 ms). No single range needs more than 64 characters.
+  const compact = header === undefined || header.length > 256 ? undefined : header.replace(/\s+/g, '');
+  const match = compact === undefined || compact.length > 64 ? null : /^bytes=(\d*)-(\d*)$/i.exec(compact);
   if (!match || (match[1] === '' && match[2] === '')) return { kind: 'whole' };
   const first = match[1] === '' ? undefined : Number(match[1]);
   const last = match[2] === '' ? undefined : Number(match[2]);

@@ -1,7 +1,8 @@
-import { HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
-import { ValidateIf } from 'class-validator';
+import { ArgumentMetadata, HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { ApiException, ErrorDetail } from './api-exception';
+import { checkInputLimits, MAX_ERROR_DETAILS } from './input-limits';
 
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
@@ -11,22 +12,62 @@ function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   });
 }
 
+const PLAIN_TYPES: unknown[] = [String, Boolean, Number, Array, Object];
+
+/**
+ * Nest's ValidationPipe with the limits of the DTO checked first, on the raw input
+ * (checkInputLimits): what is over a limit is refused before class-transformer copies it and
+ * before any validator looks at its items, so validation costs the same small time whatever
+ * the size and shape of what was sent.
+ */
+class LimitedValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const { type, metatype } = metadata;
+    if ((type === 'body' || type === 'query') && typeof metatype === 'function' && !PLAIN_TYPES.includes(metatype)) {
+      const refused = checkInputLimits(value, metatype as new () => unknown, type);
+      if (refused) throw refused;
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /**
  * Strict input: unknown properties are rejected and named, values are not coerced between
  * JSON types (a query DTO converts its strings explicitly with @Type), and every failure is a
- * 400 VALIDATION_FAILED with one detail per problem.
+ * 400 VALIDATION_FAILED with one detail per problem (at most MAX_ERROR_DETAILS).
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new LimitedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
     exceptionFactory: (errors) =>
-      new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', flatten(errors)),
+      new ApiException(
+        HttpStatus.BAD_REQUEST,
+        'VALIDATION_FAILED',
+        'Request validation failed',
+        flatten(errors).slice(0, MAX_ERROR_DETAILS),
+      ),
   });
 }
+
+/**
+ * No two items of the array are equal, in O(n) (class-validator's ArrayUnique compares every item
+ * with every other one).
+ */
+export const ArrayDistinct = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'arrayDistinct',
+      validator: {
+        validate: (value: unknown) => !Array.isArray(value) || new Set(value).size === value.length,
+        defaultMessage: (args) => `All ${args?.property}'s elements must be unique`,
+      },
+    },
+    options,
+  );
 
 /** Trims a string field (names, titles); other types pass through for the validators to reject. */
 export const Trim = (): PropertyDecorator =>

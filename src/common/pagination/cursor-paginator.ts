@@ -26,7 +26,7 @@ export interface KeysetPage<Row extends ObjectLiteral, Item> {
 }
 
 const SIGNATURE_BYTES = 16;
-const MAX_CURSOR_LENGTH = 2048;
+export const MAX_CURSOR_LENGTH = 2048;
 
 /**
  * Keyset (cursor) pagination for every list in the API. Cursors are opaque, HMAC-signed

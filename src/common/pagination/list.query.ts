@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { MAX_CURSOR_LENGTH } from './cursor-paginator';
 import { ToInteger } from '../http/validation';
 
 /** `limit` and `cursor`, shared by every list's query DTO. */
@@ -19,8 +20,8 @@ export class ListQuery {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ maxLength: 2048, description: 'The `meta.page.nextCursor` of the previous page' })
+  @ApiPropertyOptional({ maxLength: MAX_CURSOR_LENGTH, description: 'The `meta.page.nextCursor` of the previous page' })
   @IsOptional()
-  @IsString()
+  @IsString() // its length is the paginator's to judge: an over-long cursor is INVALID_CURSOR
   cursor?: string;
 }

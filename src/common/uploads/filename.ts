@@ -15,8 +15,8 @@ export function sanitizeFilename(raw: string | undefined, fallback: string): str
     // eslint-disable-next-line no-control-regex -- removing control characters is the point
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
     .replace(/[<>:"|?*]/g, '_')
-    .replace(/\s+/g, ' ')
-    .replace(/^[\s.]+|[\s.]+$/g, '');
+    .replace(/\s+/g, ' ');
+  name = trimDotsAndSpaces(name);
   if (RESERVED_ON_WINDOWS.test(name)) name = `_${name}`;
   const chars = [...name];
   if (chars.length > MAX_LENGTH) {
@@ -25,6 +25,20 @@ export function sanitizeFilename(raw: string | undefined, fallback: string): str
     name = chars.slice(0, MAX_LENGTH - extension.length).join('') + extension.join('');
   }
   return name || fallback;
+}
+
+/**
+ * Without leading dots and spaces and without trailing ones. By hand: the regular expression
+ * `/^[\s.]+|[\s.]+$/` backtracks quadratically on a long run of dots and spaces that does not
+ * reach the end (a 16 KB filename of ". . ." blocked the event loop for over a second).
+ */
+function trimDotsAndSpaces(name: string): string {
+  const skip = (c: string) => c === '.' || c === ' ';
+  let start = 0;
+  let end = name.length;
+  while (start < end && skip(name[start])) start++;
+  while (end > start && skip(name[end - 1])) end--;
+  return name.slice(start, end);
 }
 
 /**

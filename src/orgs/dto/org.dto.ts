@@ -16,6 +16,7 @@ const SlugField = (): PropertyDecorator =>
     }),
     OptionalField(),
     IsString(),
+    MaxLength(48),
     Matches(/^[a-z0-9-]{2,48}$/, { message: 'slug must be 2 to 48 lower-case letters, digits or hyphens' }),
   );
 

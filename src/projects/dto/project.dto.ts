@@ -41,6 +41,7 @@ export class CreateProjectDto {
     description: 'Unique in the org; fixed',
   })
   @IsString()
+  @MaxLength(10)
   @Matches(/^[A-Z0-9]{2,10}$/, { message: 'key must be 2 to 10 upper-case letters or digits' })
   key: string;
 

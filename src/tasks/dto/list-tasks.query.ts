@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { DATE_EXAMPLE, DATE_MAX_LENGTH, IsCalendarDate } from '../../common/http/dates';
 import { Trim } from '../../common/http/validation';
 import { ListQuery } from '../../common/pagination/list.query';
 import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../task.entity';
-import { DATE } from './task.dto';
 
 export const TASK_SORTS = [
   'createdAt',
@@ -60,6 +60,7 @@ export class ListTasksQuery extends ListQuery {
   })
   @IsOptional()
   @IsString()
+  @MaxLength(36)
   @Matches(UUID_ME_NONE, { message: 'assigneeId must be a UUID, me or none' })
   assigneeId?: string;
 
@@ -77,16 +78,24 @@ export class ListTasksQuery extends ListQuery {
   @MaxLength(200)
   q?: string;
 
-  @ApiPropertyOptional({ format: 'date', maxLength: 10, description: 'Due on or before this date' })
+  @ApiPropertyOptional({
+    format: 'date',
+    maxLength: DATE_MAX_LENGTH,
+    example: DATE_EXAMPLE,
+    description: 'Due on or before this date (YYYY-MM-DD)',
+  })
   @IsOptional()
-  @Matches(DATE, { message: 'dueBefore must be a date like 2026-12-01' })
-  @IsISO8601({ strict: true }, { message: 'dueBefore must be a real calendar date' })
+  @IsCalendarDate()
   dueBefore?: string;
 
-  @ApiPropertyOptional({ format: 'date', maxLength: 10, description: 'Due on or after this date' })
+  @ApiPropertyOptional({
+    format: 'date',
+    maxLength: DATE_MAX_LENGTH,
+    example: DATE_EXAMPLE,
+    description: 'Due on or after this date (YYYY-MM-DD)',
+  })
   @IsOptional()
-  @Matches(DATE, { message: 'dueAfter must be a date like 2026-12-01' })
-  @IsISO8601({ strict: true }, { message: 'dueAfter must be a real calendar date' })
+  @IsCalendarDate()
   dueAfter?: string;
 
   @ApiPropertyOptional({

@@ -1,20 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsISO8601,
-  IsNotEmpty,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  ValidateIf,
-} from 'class-validator';
-import { OptionalField, Trim } from '../../common/http/validation';
+import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { DATE_EXAMPLE, DATE_MAX_LENGTH, IsCalendarDate } from '../../common/http/dates';
+import { ArrayDistinct, OptionalField, Trim } from '../../common/http/validation';
 import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../task.entity';
 
 type Presence = 'required' | 'optional';
@@ -23,8 +12,6 @@ const optional = (presence: Presence) => (presence === 'optional' ? [OptionalFie
 /** null is a value here (no assignee, no due date); only a missing field is "not given". */
 const Nullable = (presence: Presence) =>
   ValidateIf((_o: object, v: unknown) => v !== null && (presence === 'required' || v !== undefined));
-
-export const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const TitleField = (p: Presence) =>
   applyDecorators(
@@ -55,11 +42,10 @@ const AssigneeField = (p: Presence) =>
   );
 const DueDateField = (p: Presence) =>
   applyDecorators(
-    doc(p)({ type: String, format: 'date', maxLength: 10, nullable: true, example: '2026-12-01' }),
+    doc(p)({ type: String, format: 'date', maxLength: DATE_MAX_LENGTH, nullable: true, example: DATE_EXAMPLE }),
     Nullable(p),
     IsString(),
-    Matches(DATE, { message: 'dueDate must be a date like 2026-12-01, or null' }),
-    IsISO8601({ strict: true }, { message: 'dueDate must be a real calendar date' }),
+    IsCalendarDate({ message: `dueDate must be a date like ${DATE_EXAMPLE} (0001-9999), or null` }),
   );
 const LabelsField = (p: Presence) =>
   applyDecorators(
@@ -70,7 +56,7 @@ const LabelsField = (p: Presence) =>
     ),
     IsArray(),
     ArrayMaxSize(20),
-    ArrayUnique(),
+    ArrayDistinct(),
     IsString({ each: true }),
     IsNotEmpty({ each: true }),
     MaxLength(50, { each: true }),
