@@ -177,7 +177,9 @@ describe(`no request blocks the event loop for more than ${BOUND_MS} ms`, () => 
     const over: string[] = [];
     let served = 0;
     for (const c of cases()) {
-      let { delay, status } = await measure(c);
+      const first = await measure(c);
+      const status = first.status;
+      let delay = first.delay;
       for (let retry = 0; retry < 2 && delay > BOUND_MS; retry++) delay = Math.min(delay, (await measure(c)).delay);
       expect({ what: c.what, status: status < 500 }).toEqual({ what: c.what, status: true });
       served++;

@@ -13,6 +13,7 @@ function dtoClasses(dir = join(__dirname, '../..')): [string, new () => unknown]
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) return dtoClasses(path);
     if (!/\/dto\/[^/]+\.ts$/.test(path) || path.endsWith('.spec.ts')) return [];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading every DTO file found
     const exported = require(path) as Record<string, unknown>;
     return Object.entries(exported).filter(
       (e): e is [string, new () => unknown] =>
