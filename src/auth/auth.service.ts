@@ -34,20 +34,36 @@ export class AuthService {
     return this.tokens(user, session.sessionId, session.refreshToken);
   }
 
-  /** Unknown email and wrong password fail alike, in the same time. */
+  /**
+   * Unknown email and wrong password fail alike, in the same time. The password is verified
+   * outside any transaction (it takes tens of ms); the session is then started under the lock of
+   * the user's row, with the hash that was verified still the current one and the role read
+   * there, so that no session outlives a password change, role change or deletion that committed
+   * while the password was being checked.
+   */
   async login(email: string, password: string, ip: string): Promise<AuthTokensResponse> {
     await this.loginLimiter.check(ip, email);
     const user = await this.users.findForSignIn(email);
     if (!(await this.hasher.verify(user?.passwordHash, password)) || !user) {
       throw ApiException.unauthenticated(BAD_CREDENTIALS);
     }
-    const session = await this.sessions.start(this.dataSource.manager, user.id);
-    return this.tokens(user, session.sessionId, session.refreshToken);
+    const started = await this.dataSource.transaction(async (manager) => {
+      const current = await this.users.lockForSession(manager, user.id);
+      if (current?.passwordHash !== user.passwordHash) return undefined;
+      return { role: current.role, session: await this.sessions.start(manager, user.id) };
+    });
+    if (!started) throw ApiException.unauthenticated(BAD_CREDENTIALS);
+    user.role = started.role;
+    return this.tokens(user, started.session.sessionId, started.session.refreshToken);
   }
 
+  /** The next refresh token of the session, and an access token with the role read under the user's lock. */
   async refresh(refreshToken: string): Promise<AuthTokensResponse> {
-    const session = await this.sessions.rotate(refreshToken);
+    const session = await this.sessions.rotate(refreshToken, (manager, userId) =>
+      this.users.lockForSession(manager, userId),
+    );
     const user = await this.signedInAccount(session.userId, 'Invalid or expired refresh token');
+    user.role = session.account.role;
     return this.tokens(user, session.sessionId, session.refreshToken);
   }
 

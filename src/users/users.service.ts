@@ -68,6 +68,23 @@ export class UsersService {
       .getOne() as Promise<(User & { passwordHash: string }) | null>;
   }
 
+  /**
+   * The active user's platform role and password hash, the row locked FOR SHARE until the
+   * caller's transaction ends. Starting a session under this lock means that a password change,
+   * role change or deletion that committed first is seen here (and the session refused or
+   * issued with the new role), and one that comes after waits for the session and then revokes it.
+   */
+  async lockForSession(
+    manager: EntityManager,
+    id: string,
+  ): Promise<{ role: PlatformRole; passwordHash: string } | undefined> {
+    const [row]: { role: PlatformRole; password_hash: string }[] = await manager.query(
+      'SELECT role, password_hash FROM users WHERE id = $1 AND deleted_at IS NULL FOR SHARE',
+      [id],
+    );
+    return row && { role: row.role, passwordHash: row.password_hash };
+  }
+
   async passwordHashOf(id: string): Promise<string | undefined> {
     const [row]: { password_hash: string }[] = await this.dataSource.query(
       'SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL',

@@ -46,8 +46,15 @@ export class SessionService {
     return { sessionId: family.id, refreshToken: await this.issueRefreshToken(manager, family.id) };
   }
 
-  /** Exchanges a refresh token for the next one of its family. */
-  async rotate(refreshToken: string): Promise<RotatedSession> {
+  /**
+   * Exchanges a refresh token for the next one of its family. `lockAccount` locks the session's
+   * user in the same transaction, before anything is written, and says whether the user may still
+   * have sessions (undefined: no, the token is refused and nothing changes).
+   */
+  async rotate<Account>(
+    refreshToken: string,
+    lockAccount: (manager: EntityManager, userId: string) => Promise<Account | undefined>,
+  ): Promise<RotatedSession & { account: Account }> {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const [row]: {
         id: string;
@@ -68,9 +75,11 @@ export class SessionService {
         const revocation = await this.revokeSessions(manager, [row.family_id], 'reuse');
         return { rejected: 'Refresh token already used; the session has been revoked', revocation } as const;
       }
+      const account = await lockAccount(manager, row.user_id);
+      if (account === undefined) return { rejected: 'Invalid or expired refresh token' } as const;
       await manager.query('UPDATE refresh_tokens SET used_at = now() WHERE id = $1', [row.id]);
       const next = await this.issueRefreshToken(manager, row.family_id);
-      return { session: { userId: row.user_id, sessionId: row.family_id, refreshToken: next } } as const;
+      return { session: { userId: row.user_id, sessionId: row.family_id, refreshToken: next, account } } as const;
     });
     if ('rejected' in outcome) {
       if (outcome.revocation) this.applied(outcome.revocation);
