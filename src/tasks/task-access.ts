@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuthenticatedRequest } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
-import { UUID_PATTERN } from '../common/http/uuid-param';
+import { notAUuid, UUID_PATTERN } from '../common/http/uuid-param';
 import { ApiErrors } from '../common/swagger/api-errors.decorator';
 import { assertOrgRole, OrgRole } from '../common/tenancy/org-role';
 
@@ -36,8 +36,8 @@ export async function findTaskMembership(
 const MINIMUM_ROLE = 'tasklane:minimumTaskRole';
 
 /**
- * For routes under /tasks/{taskId}: membership of the task's org with at least the given role,
- * checked before interceptors run, so that an upload is refused before its bytes are read and
+ * For routes under /tasks/{taskId}: a UUID, and membership of the task's org with at least the
+ * given role, checked before interceptors run, so that an upload is refused before its bytes are read and
  * an Idempotency-Key replay never reaches someone who has lost access since. Services check
  * again inside their transactions.
  */
@@ -55,8 +55,9 @@ export class TaskAccessGuard implements CanActivate {
     );
     const req = context.switchToHttp().getRequest<AuthenticatedRequest & { params: Record<string, string> }>();
     const taskId = req.params.taskId;
-    // A malformed id is left to the route's UuidParam (400 naming taskId).
-    if (!UUID_PATTERN.test(taskId)) return true;
+    // Here rather than in the route's UuidParam: pipes run after interceptors, and the upload
+    // interceptor would read the whole body first.
+    if (!UUID_PATTERN.test(taskId)) throw notAUuid('taskId');
     const membership = await findTaskMembership(this.dataSource.manager, req.user!.id, taskId.toLowerCase());
     assertOrgRole(membership.role, minimum, action);
     return true;

@@ -12,6 +12,7 @@ import { ApiFileResponse } from '../common/swagger/file-response.decorator';
 import { IMAGE_TYPES } from '../common/uploads/content-sniffer';
 import { FileUpload, ReceivedUpload, Upload } from '../common/uploads/file-upload';
 import { AvatarsService } from './avatars.service';
+import { SelfOrAdmin } from './user-access.guard';
 import { UserResponse } from './user.response';
 
 export const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
@@ -23,6 +24,7 @@ export class AvatarsController {
   constructor(private readonly avatars: AvatarsService) {}
 
   @Put()
+  @SelfOrAdmin()
   @ConditionalWrite()
   @FileUpload({
     accept: IMAGE_TYPES,

@@ -10,11 +10,12 @@ import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
+import { SelfOrAdminGuard } from './user-access.guard';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User]), SessionsModule, PaginationModule, AuditModule],
   controllers: [UsersController, AvatarsController],
-  providers: [UsersService, AvatarsService, PasswordHasher, AdminBootstrap],
+  providers: [UsersService, AvatarsService, PasswordHasher, AdminBootstrap, SelfOrAdminGuard],
   exports: [UsersService, PasswordHasher],
 })
 export class UsersModule {}

@@ -24,9 +24,11 @@ import { ApiErrors } from '../swagger/api-errors.decorator';
 import { EXTENSIONS, sniffContentType } from './content-sniffer';
 import { sanitizeFilename } from './filename';
 import { IncomingFile, IncomingFileEngine } from './incoming-file.engine';
-import { fieldError, multipartError } from './multipart-errors';
+import { fieldError, multipartError, tooLarge } from './multipart-errors';
 
 export const MULTIPART_BODY = 'multipart/form-data';
+/** Boundaries and part headers around the file: a few hundred bytes, and at most the limits below allow. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 const UPLOAD_OPTIONS = 'tasklane:upload';
 
 export interface UploadOptions {
@@ -74,6 +76,9 @@ export class FileUploadInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<UploadRequest>();
     const res = context.switchToHttp().getResponse<Response>();
     const maxBytes = options.maxBytes ?? this.config.env.UPLOAD_MAX_BYTES;
+    // A body announced larger than the file may be (with room for the multipart framing) is
+    // refused before it is read.
+    if (Number(req.headers['content-length']) > maxBytes + MULTIPART_OVERHEAD_BYTES) throw tooLarge(maxBytes);
     await this.receive(req, res, maxBytes);
     const file = req.file;
     try {

@@ -12,6 +12,9 @@ const TOO_LARGE = new Set([
 
 const malformed = (message: string) => new ApiException(HttpStatus.BAD_REQUEST, 'MALFORMED_BODY', message);
 
+export const tooLarge = (maxBytes: number) =>
+  new ApiException(HttpStatus.PAYLOAD_TOO_LARGE, 'PAYLOAD_TOO_LARGE', `The file is larger than ${maxBytes} bytes`);
+
 export const fieldError = (field: string, message: string) =>
   new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [{ field, message }]);
 
@@ -22,13 +25,7 @@ export const fieldError = (field: string, message: string) =>
  */
 export function multipartError(error: unknown, maxBytes: number): unknown {
   const { code, field, message } = (error ?? {}) as { code?: unknown; field?: string; message?: string };
-  if (code === 'LIMIT_FILE_SIZE') {
-    return new ApiException(
-      HttpStatus.PAYLOAD_TOO_LARGE,
-      'PAYLOAD_TOO_LARGE',
-      `The file is larger than ${maxBytes} bytes`,
-    );
-  }
+  if (code === 'LIMIT_FILE_SIZE') return tooLarge(maxBytes);
   if (typeof code === 'string' && TOO_LARGE.has(code)) {
     return new ApiException(
       HttpStatus.PAYLOAD_TOO_LARGE,
