@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
 import { RawResponse } from '../common/decorators/raw-response.decorator';
+import { Created } from '../common/http/created.decorator';
 import { sendStoredFile } from '../common/http/stored-file.response';
 import { UuidParam } from '../common/http/uuid-param';
 import { ListQuery } from '../common/pagination/list.query';
@@ -27,6 +28,7 @@ export class AttachmentsController {
 
   @Post('tasks/:taskId/attachments')
   @TaskAccess('member', 'upload attachments')
+  @Created((attachment: AttachmentResponse) => `/api/v1/attachments/${attachment.id}/content`)
   @FileUpload({
     accept: ATTACHMENT_TYPES,
     description: `The file, at most UPLOAD_MAX_BYTES (10 MiB unless configured). Accepted, judged by content: ${ACCEPTED}. HTML, SVG, XML, scripts and executables are refused (415).`,
@@ -36,15 +38,12 @@ export class AttachmentsController {
     description: `multipart/form-data with one part, \`file\`. The type is detected from the bytes (the client's Content-Type and extension are ignored); the filename is sanitized. Accepted: ${ACCEPTED}.`,
   })
   @ApiEnvelope(AttachmentResponse, HttpStatus.CREATED, 'Created; Location points at the content')
-  async upload(
+  upload(
     @CurrentActor() actor: Actor,
     @UuidParam('taskId') taskId: string,
     @Upload() file: ReceivedUpload,
-    @Res({ passthrough: true }) res: Response,
   ): Promise<AttachmentResponse> {
-    const attachment = await this.attachments.upload(actor, taskId, file);
-    res.location(`/api/v1/attachments/${attachment.id}/content`);
-    return attachment;
+    return this.attachments.upload(actor, taskId, file);
   }
 
   @Get('tasks/:taskId/attachments')

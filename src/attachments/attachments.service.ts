@@ -38,41 +38,47 @@ export class AttachmentsService {
     private readonly deletions: FileDeletionQueue,
   ) {}
 
-  /** Members and up. */
+  /**
+   * Members and up. The file is stored first, under a reservation (FileDeletionQueue), and the
+   * row that names it, its audit event and the claim of the reservation commit together: a row
+   * never exists without its file, and a failed upload's file is removed.
+   */
   async upload(actor: Actor, taskId: string, file: ReceivedUpload): Promise<AttachmentResponse> {
     const storageKey = newStorageKey('attachments');
-    const attachment = await this.dataSource.transaction(async (manager) => {
-      const { orgId, role } = await findTaskMembership(manager, actor.userId, taskId, true);
-      assertOrgRole(role, 'member', 'upload attachments');
-      const [row]: Attachment[] = await manager.query(
-        `INSERT INTO attachments AS a (task_id, org_id, filename, content_type, size, sha256, storage_key, uploaded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-        [taskId, orgId, file.filename, file.contentType, file.size, file.sha256, storageKey, actor.userId],
-      );
-      const response = AttachmentResponse.from(row);
-      await this.audit.record(manager, actor, {
-        orgId,
-        action: 'attachment.created',
-        entityType: 'attachment',
-        entityId: row.id,
-        changes: Object.fromEntries(AUDITED.map((field) => [field, [null, response[field]]])),
-      });
-      return response;
-    });
+    await this.deletions.reserve(storageKey);
     try {
       await this.storage.save(storageKey, file.path);
+      return await this.dataSource.transaction((manager) => this.insert(manager, actor, taskId, file, storageKey));
     } catch (error) {
-      // No row without its file: take back what was committed, as if the upload had failed.
-      await this.dataSource.transaction(async (manager) => {
-        await manager.query('DELETE FROM attachments WHERE id = $1', [attachment.id]);
-        await manager.query(`DELETE FROM audit_events WHERE entity_type = 'attachment' AND entity_id = $1`, [
-          attachment.id,
-        ]);
-      });
-      await this.deletions.drain();
+      await this.deletions.abandon(storageKey);
       throw error;
     }
-    return attachment;
+  }
+
+  private async insert(
+    manager: EntityManager,
+    actor: Actor,
+    taskId: string,
+    file: ReceivedUpload,
+    storageKey: string,
+  ): Promise<AttachmentResponse> {
+    const { orgId, role } = await findTaskMembership(manager, actor.userId, taskId, true);
+    assertOrgRole(role, 'member', 'upload attachments');
+    const [row]: Attachment[] = await manager.query(
+      `INSERT INTO attachments AS a (task_id, org_id, filename, content_type, size, sha256, storage_key, uploaded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [taskId, orgId, file.filename, file.contentType, file.size, file.sha256, storageKey, actor.userId],
+    );
+    const response = AttachmentResponse.from(row);
+    await this.audit.record(manager, actor, {
+      orgId,
+      action: 'attachment.created',
+      entityType: 'attachment',
+      entityId: row.id,
+      changes: Object.fromEntries(AUDITED.map((field) => [field, [null, response[field]]])),
+    });
+    await this.deletions.claim(manager, storageKey);
+    return response;
   }
 
   /** Any member, newest first. */

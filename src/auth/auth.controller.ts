@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/auth/auth-user';
 import { Consumes, FORM_BODY, JSON_BODY } from '../common/decorators/consumes.decorator';
 import { Public } from '../common/decorators/public.decorator';
+import { Created } from '../common/http/created.decorator';
 import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
 import { ApiEnvelope } from '../common/swagger/envelope.schemas';
 import { UserResponse } from '../users/user.response';
@@ -18,12 +19,13 @@ export class AuthController {
 
   @Post('register')
   @Public()
+  @Created((result: AuthTokensResponse) => `/api/v1/users/${result.user.id}`)
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiEnvelope(AuthTokensResponse, HttpStatus.CREATED, 'Created; Location points at the user')
   @ApiErrors(409)
   async register(@Body() body: RegisterDto, @Res({ passthrough: true }) res: Response): Promise<AuthTokensResponse> {
     const result = await this.auth.register(body);
-    res.location(`/api/v1/users/${result.user.id}`).setHeader('Cache-Control', 'no-store');
+    res.setHeader('Cache-Control', 'no-store');
     return result;
   }
 

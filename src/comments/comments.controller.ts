@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { Created } from '../common/http/created.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
@@ -34,18 +34,16 @@ export class CommentsController {
 
   @Post('tasks/:taskId/comments')
   @TaskAccess('viewer', 'comment')
+  @Created((comment: CommentResponse) => `/api/v1/comments/${comment.id}`)
   @Idempotent()
   @ApiOperation({ summary: 'Comment on a task (any member, viewers included)' })
   @ApiEnvelope(CommentResponse, HttpStatus.CREATED, 'Created; Location points at the comment')
-  async create(
+  create(
     @CurrentActor() actor: Actor,
     @UuidParam('taskId') taskId: string,
     @Body() body: CreateCommentDto,
-    @Res({ passthrough: true }) res: Response,
   ): Promise<CommentResponse> {
-    const comment = await this.comments.create(actor, taskId, body);
-    res.location(`/api/v1/comments/${comment.id}`);
-    return comment;
+    return this.comments.create(actor, taskId, body);
   }
 
   @Patch('comments/:commentId')

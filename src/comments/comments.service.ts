@@ -8,6 +8,7 @@ import { CursorPaginator, listScope } from '../common/pagination/cursor-paginato
 import { Page } from '../common/pagination/page';
 import { assertOrgRole, OrgRole } from '../common/tenancy/org-role';
 import { findTaskMembership } from '../tasks/task-access';
+import { UnitOfWork } from '../database/unit-of-work';
 import { Comment } from './comment.entity';
 import { CommentResponse } from './comment.response';
 import { CreateCommentDto, UpdateCommentDto } from './dto/comment.dto';
@@ -25,10 +26,11 @@ export class CommentsService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly paginator: CursorPaginator,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   async create(actor: Actor, taskId: string, input: CreateCommentDto): Promise<CommentResponse> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.unitOfWork.run(actor, async (manager) => {
       const { orgId } = await findTaskMembership(manager, actor.userId, taskId, true);
       const [comment]: Comment[] = await manager.query(
         `INSERT INTO comments AS c (task_id, org_id, author_id, body) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source.options';
 import { MigrationRunner } from './migration-runner';
+import { UnitOfWork } from './unit-of-work';
 
 @Global()
 @Module({
@@ -22,7 +23,7 @@ import { MigrationRunner } from './migration-runner';
       }),
     }),
   ],
-  providers: [MigrationRunner],
-  exports: [MigrationRunner],
+  providers: [MigrationRunner, UnitOfWork],
+  exports: [MigrationRunner, UnitOfWork],
 })
 export class DatabaseModule {}

@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { Created } from '../common/http/created.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
 import { ListQuery } from '../common/pagination/list.query';
@@ -24,17 +24,12 @@ export class OrgsController {
   ) {}
 
   @Post()
+  @Created((org: OrgResponse) => `/api/v1/orgs/${org.id}`)
   @ApiOperation({ summary: 'Create an organization; you become its owner' })
   @ApiEnvelope(OrgResponse, HttpStatus.CREATED, 'Created; Location points at the organization')
   @ApiErrors(409)
-  async create(
-    @CurrentActor() actor: Actor,
-    @Body() body: CreateOrgDto,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<OrgResponse> {
-    const org = await this.orgs.create(actor, body);
-    res.location(`/api/v1/orgs/${org.id}`);
-    return org;
+  create(@CurrentActor() actor: Actor, @Body() body: CreateOrgDto): Promise<OrgResponse> {
+    return this.orgs.create(actor, body);
   }
 
   @Get()
@@ -90,18 +85,16 @@ export class OrgsController {
 
   @Post(':orgId/members')
   @OrgAccess('admin')
+  @Created((member: MemberResponse) => `/api/v1/orgs/${member.orgId}/members/${member.userId}`)
   @ApiOperation({ summary: 'Add an existing user by email (admin+; owners only by owners)' })
   @ApiEnvelope(MemberResponse, HttpStatus.CREATED, 'Added; Location points at the membership')
   @ApiErrors(409)
-  async addMember(
+  addMember(
     @CurrentActor() actor: Actor,
     @CurrentMembership() membership: Membership,
     @Body() body: AddMemberDto,
-    @Res({ passthrough: true }) res: Response,
   ): Promise<MemberResponse> {
-    const member = await this.members.add(actor, membership, body.email, body.role);
-    res.location(`/api/v1/orgs/${membership.orgId}/members/${member.userId}`);
-    return member;
+    return this.members.add(actor, membership, body.email, body.role);
   }
 
   @Get(':orgId/members/:userId')

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { Created } from '../common/http/created.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
 import { Page } from '../common/pagination/page';
@@ -29,19 +29,17 @@ export class ProjectsController {
 
   @Post('orgs/:orgId/projects')
   @OrgAccess('admin')
+  @Created((project: ProjectResponse) => `/api/v1/projects/${project.id}`)
   @Idempotent()
   @ApiOperation({ summary: 'Create a project (admin+)' })
   @ApiEnvelope(ProjectResponse, HttpStatus.CREATED, 'Created; Location points at the project')
   @ApiErrors(409)
-  async create(
+  create(
     @CurrentActor() actor: Actor,
     @CurrentMembership() membership: Membership,
     @Body() body: CreateProjectDto,
-    @Res({ passthrough: true }) res: Response,
   ): Promise<ProjectResponse> {
-    const project = await this.projects.create(actor, membership.orgId, body);
-    res.location(`/api/v1/projects/${project.id}`);
-    return project;
+    return this.projects.create(actor, membership.orgId, body);
   }
 
   @Get('projects/:projectId')

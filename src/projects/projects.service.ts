@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService, diffChanges } from '../audit/audit.service';
 import type { Actor } from '../common/auth/auth-user';
 import { poolRows } from '../database/pool-query';
+import { UnitOfWork } from '../database/unit-of-work';
 import { ApiException } from '../common/http/api-exception';
 import { ExpectedVersions, versionMatches } from '../common/http/etag';
 import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
@@ -31,11 +32,12 @@ export class ProjectsService {
     private readonly audit: AuditService,
     private readonly paginator: CursorPaginator,
     private readonly fileDeletions: FileDeletionQueue,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   async create(actor: Actor, orgId: string, input: CreateProjectDto): Promise<ProjectResponse> {
     try {
-      return await this.dataSource.transaction(async (manager) => {
+      return await this.unitOfWork.run(actor, async (manager) => {
         const [project]: Project[] = await manager.query(
           `INSERT INTO projects (org_id, key, name, description) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS.replace(/p\./g, '')}`,
           [orgId, input.key, input.name, input.description ?? ''],

@@ -9,12 +9,11 @@ import {
   Post,
   Put,
   Query,
-  Res,
   UseGuards,
 } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { Created } from '../common/http/created.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
@@ -48,19 +47,17 @@ export class TasksController {
 
   @Post('projects/:projectId/tasks')
   @UseGuards(TaskWriterGuard)
+  @Created((task: TaskResponse) => `/api/v1/tasks/${task.id}`)
   @Idempotent()
   @ApiOperation({ summary: 'Create a task (member+); numbers are per project, without gaps' })
   @ApiEnvelope(TaskResponse, HttpStatus.CREATED, 'Created; Location points at the task')
   @ApiErrors(403, 404, 409)
-  async create(
+  create(
     @CurrentActor() actor: Actor,
     @UuidParam('projectId') projectId: string,
     @Body() body: CreateTaskDto,
-    @Res({ passthrough: true }) res: Response,
   ): Promise<TaskResponse> {
-    const task = await this.tasks.create(actor, projectId, body);
-    res.location(`/api/v1/tasks/${task.id}`);
-    return task;
+    return this.tasks.create(actor, projectId, body);
   }
 
   @Get('orgs/:orgId/tasks')

@@ -8,6 +8,7 @@ import { CursorPaginator, CursorPosition, KeysetPage, listScope } from '../commo
 import { Page } from '../common/pagination/page';
 import { assertOrgRole, OrgRole } from '../common/tenancy/org-role';
 import { poolRows } from '../database/pool-query';
+import { UnitOfWork } from '../database/unit-of-work';
 import { ProjectsService } from '../projects/projects.service';
 import { CreateTaskDto, UpdateTaskDto } from './dto/task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
@@ -46,6 +47,7 @@ export class TasksService {
     private readonly audit: AuditService,
     private readonly paginator: CursorPaginator,
     private readonly fileDeletions: FileDeletionQueue,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   /**
@@ -53,7 +55,7 @@ export class TasksService {
    * creations get consecutive numbers, and a rolled-back creation gives its number back.
    */
   async create(actor: Actor, projectId: string, input: CreateTaskDto): Promise<TaskResponse> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.unitOfWork.run(actor, async (manager) => {
       const project = await this.projects.findForMember(manager, actor.userId, projectId, true);
       assertOrgRole(project.role, 'member', 'create tasks');
       if (project.archived) throw ApiException.conflict('The project is archived and takes no new tasks');

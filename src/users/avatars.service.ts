@@ -20,8 +20,9 @@ interface AvatarRow {
 }
 
 /**
- * Profile pictures. Like attachments, the new image is stored only once the user row that
- * names it has committed; the replaced image is queued for removal by the database trigger.
+ * Profile pictures. Like attachments, the new image is stored first under a reservation, and
+ * the user row that names it commits with the claim of that reservation; the replaced image is
+ * queued for removal by the database trigger in the same transaction.
  */
 @Injectable()
 export class AvatarsService {
@@ -36,30 +37,28 @@ export class AvatarsService {
   async replace(caller: AuthUser, id: string, file: ReceivedUpload, expected: ExpectedVersions): Promise<UserResponse> {
     if (caller.id !== id && caller.role !== 'admin') throw ApiException.notFound('User');
     const key = newStorageKey('avatars');
-    const user = await this.dataSource.transaction(async (manager) => {
-      const current = await this.users.findActive(id, manager, true);
-      if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
-      await manager.query(
-        `UPDATE users SET avatar_key = $2, avatar_content_type = $3, avatar_size = $4, avatar_sha256 = $5,
-                          updated_at = now(), version = version + 1
-          WHERE id = $1`,
-        [id, key, file.contentType, file.size, file.sha256],
-      );
-      return this.users.findActive(id, manager);
-    });
+    await this.fileDeletions.reserve(key);
+    let user;
     try {
       await this.storage.save(key, file.path);
+      user = await this.dataSource.transaction(async (manager) => {
+        const current = await this.users.findActive(id, manager, true);
+        if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
+        await manager.query(
+          `UPDATE users SET avatar_key = $2, avatar_content_type = $3, avatar_size = $4, avatar_sha256 = $5,
+                            updated_at = now(), version = version + 1
+            WHERE id = $1`,
+          [id, key, file.contentType, file.size, file.sha256],
+        );
+        await this.fileDeletions.claim(manager, key);
+        return this.users.findActive(id, manager);
+      });
     } catch (error) {
-      // No avatar rather than one whose image is missing.
-      await this.dataSource.query(
-        `UPDATE users SET avatar_key = NULL, avatar_content_type = NULL, avatar_size = NULL, avatar_sha256 = NULL
-          WHERE id = $1 AND avatar_key = $2`,
-        [id, key],
-      );
+      await this.fileDeletions.abandon(key);
       throw error;
-    } finally {
-      await this.fileDeletions.drain();
     }
+    // The replaced image was queued by the trigger in that transaction.
+    await this.fileDeletions.drain();
     return UserResponse.from(user);
   }
 

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
 import { AdminOnly } from '../common/decorators/admin-only.decorator';
+import { Created } from '../common/http/created.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
 import { Page } from '../common/pagination/page';
@@ -31,13 +31,12 @@ export class UsersController {
 
   @Post()
   @AdminOnly()
+  @Created((user: UserResponse) => `/api/v1/users/${user.id}`)
   @ApiOperation({ summary: 'Create a user (admin)' })
   @ApiEnvelope(UserResponse, HttpStatus.CREATED, 'Created; Location points at the user')
   @ApiErrors(409)
-  async create(@Body() body: CreateUserDto, @Res({ passthrough: true }) res: Response): Promise<UserResponse> {
-    const user = await this.users.create(body);
-    res.location(`/api/v1/users/${user.id}`);
-    return UserResponse.from(user);
+  async create(@Body() body: CreateUserDto): Promise<UserResponse> {
+    return UserResponse.from(await this.users.create(body));
   }
 
   @Get(':id')

@@ -1,4 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 export type PlatformRole = 'user' | 'admin';
 export const PLATFORM_ROLES: readonly PlatformRole[] = ['user', 'admin'];
@@ -17,13 +18,24 @@ export const CurrentUser = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): AuthUser => ctx.switchToHttp().getRequest<AuthenticatedRequest>().user!,
 );
 
-/** Who does a write, and in which request: what audit events record. */
+/** Work a request adds to the transaction of its change, run just before that transaction commits. */
+export interface BeforeCommit {
+  (manager: EntityManager, result: unknown): Promise<void>;
+}
+
+/**
+ * Who does a write, and in which request: what audit events record, and what the request adds to
+ * the transaction of its change (the response of an Idempotency-Key request, stored with it).
+ */
 export interface Actor {
   userId: string;
   requestId: string;
+  beforeCommit?: BeforeCommit;
 }
 
+export type ActorRequest = AuthenticatedRequest & { id: string; beforeCommit?: BeforeCommit };
+
 export const CurrentActor = createParamDecorator((_data: unknown, ctx: ExecutionContext): Actor => {
-  const req = ctx.switchToHttp().getRequest<AuthenticatedRequest & { id: string }>();
-  return { userId: req.user!.id, requestId: req.id };
+  const req = ctx.switchToHttp().getRequest<ActorRequest>();
+  return { userId: req.user!.id, requestId: req.id, beforeCommit: req.beforeCommit };
 });

@@ -4,14 +4,19 @@ import {
   ExecutionContext,
   HttpStatus,
   Injectable,
+  Logger,
   NestInterceptor,
   UseInterceptors,
 } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import { DataSource, EntityManager } from 'typeorm';
 import { ApiHeader } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { catchError, from, mergeMap, Observable, of } from 'rxjs';
-import { AuthenticatedRequest } from '../auth/auth-user';
+import { ActorRequest } from '../auth/auth-user';
+import { CREATED_LOCATION, LocationOf } from '../http/created.decorator';
 import { ApiException } from '../http/api-exception';
 import { ApiErrors } from '../swagger/api-errors.decorator';
 import { IdempotencyStore } from './idempotency.store';
@@ -34,15 +39,23 @@ function canonical(value: unknown): string {
  * Idempotency-Key on POST: the first request with a key runs; the same key and request from the
  * same user within 24 h replays its response (status, body, Location) with
  * `Idempotent-Replayed: true`; a different request with that key is a 422; while the first is
- * still running, a 409. A request that fails leaves the key free.
+ * still running, a 409. The response is stored by the request's unit of work, in the transaction
+ * that creates the resource (Actor.beforeCommit): both commit, or neither. A request that fails
+ * before that commit leaves the key free.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly store: IdempotencyStore) {}
+  private readonly logger = new Logger(IdempotencyInterceptor.name);
+
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly reflector: Reflector,
+    private readonly dataSource: DataSource,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
-    const req = http.getRequest<Request & AuthenticatedRequest>();
+    const req = http.getRequest<Request & ActorRequest>();
     const res = http.getResponse<Response>();
     const key = req.header('idempotency-key');
     if (key === undefined) return next.handle();
@@ -57,6 +70,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const requestHash = createHash('sha256')
       .update(`${req.method} ${path}\n${canonical(req.body)}`)
       .digest('hex');
+    const handler = context.getHandler();
+    const status = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? HttpStatus.CREATED;
+    const locationOf = this.reflector.get<LocationOf | undefined>(CREATED_LOCATION, handler);
 
     return from(this.store.begin(userId, key, requestHash)).pipe(
       mergeMap((outcome) => {
@@ -79,24 +95,30 @@ export class IdempotencyInterceptor implements NestInterceptor {
             res.status(outcome.status).setHeader('Idempotent-Replayed', 'true');
             if (outcome.location) res.location(outcome.location);
             return of(outcome.body);
-          case 'started':
+          case 'started': {
+            const claim = { userId, key, claim: outcome.claim };
+            let stored = false;
+            const storeIn = async (manager: EntityManager, body: unknown) => {
+              await this.store.complete(manager, claim, { status, body, location: locationOf?.(body) ?? null });
+              stored = true;
+            };
+            req.beforeCommit = storeIn;
             return next.handle().pipe(
               mergeMap(async (result: unknown) => {
-                const location = res.getHeader('location');
-                await this.store.complete(
-                  userId,
-                  key,
-                  res.statusCode,
-                  result,
-                  typeof location === 'string' ? location : null,
-                );
+                if (!stored) {
+                  // A route whose service does not run its change through UnitOfWork: stored
+                  // after the fact, as a last resort, and said loudly (tests cover every route).
+                  this.logger.warn(`${req.method} ${path}: the idempotent response was not stored in its transaction`);
+                  await storeIn(this.dataSource.manager, result);
+                }
                 return result;
               }),
               catchError(async (error: unknown) => {
-                await this.store.release(userId, key).catch(() => undefined);
+                await this.store.release(userId, key, outcome.claim).catch(() => undefined);
                 throw error;
               }),
             );
+          }
         }
       }),
     );

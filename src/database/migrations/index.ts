@@ -1,10 +1,12 @@
 import { CreateUsersAndSessions1763900000000 } from './1763900000000-create-users-and-sessions';
 import { CreateOrgsProjectsTasksAudit1763990000000 } from './1763990000000-create-orgs-projects-tasks-audit';
 import { CreateCommentsAttachmentsAvatars1764000000000 } from './1764000000000-create-comments-attachments-avatars';
+import { IdempotencyClaimsAndFileReservations1764200000000 } from './1764200000000-idempotency-claims-and-file-reservations';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
   CreateUsersAndSessions1763900000000,
   CreateOrgsProjectsTasksAudit1763990000000,
   CreateCommentsAttachmentsAvatars1764000000000,
+  IdempotencyClaimsAndFileReservations1764200000000,
 ];
