@@ -10,6 +10,8 @@ import { createValidationPipe } from './common/http/validation';
 import { createOpenApiDocument, OPENAPI_JSON_PATH } from './common/swagger/openapi';
 import { AppConfig } from './config/app-config';
 import { MetricsService } from './health/metrics.service';
+import { ShutdownState } from './health/shutdown-state';
+import { refuseWhileDraining } from './lifecycle/graceful-shutdown';
 import { AppLogger } from './logging/app-logger';
 import { requestLogger } from './logging/request-logger';
 
@@ -38,6 +40,7 @@ export async function configureApp(app: NestExpressApplication, config: AppConfi
       },
     }),
   );
+  app.use(refuseWhileDraining(app.get(ShutdownState)));
   const origins = config.env.CORS_ORIGINS;
   app.enableCors({
     origin: origins ? (origins.includes('*') ? true : origins) : !config.isProduction,

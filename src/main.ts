@@ -4,10 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { EnvError } from './config/env.schema';
-import { shutDownGracefully, trackInFlight } from './lifecycle/graceful-shutdown';
+import { CLOSE_GRACE_MS, shutDownGracefully, trackInFlight } from './lifecycle/graceful-shutdown';
 import { prepareRuntime } from './runtime';
-
-const HARD_EXIT_MS = 10_000;
 
 async function bootstrap(): Promise<void> {
   const { config, embedded } = await prepareRuntime();
@@ -28,7 +26,8 @@ async function bootstrap(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal} received: shutting down`);
-    setTimeout(() => process.exit(1), HARD_EXIT_MS).unref();
+    // The drain has SHUTDOWN_TIMEOUT_MS; closing the app and the embedded database a little more.
+    setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS + CLOSE_GRACE_MS).unref();
     shutDownGracefully(app, inFlight, SHUTDOWN_TIMEOUT_MS)
       .then(() => embedded?.stop())
       .then(() => process.exit(0))
