@@ -120,6 +120,15 @@ describe('checkInputLimits', () => {
     ]);
   });
 
+  it('refuses an unknown property holding an object or array at once (class-transformer would copy it whole)', () => {
+    expect(details({ title: 'x', extra: [[[1]]] })).toEqual([
+      { field: 'extra', message: 'property extra should not exist' },
+    ]);
+    expect(details({ title: 'x', extra: { a: 1 } })).toEqual([
+      { field: 'extra', message: 'property extra should not exist' },
+    ]);
+  });
+
   it('stops at MAX_ERROR_DETAILS unknown properties, however many were sent', () => {
     const body = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
     const listed = details(body)!;

@@ -91,7 +91,7 @@ const isObject = (value: unknown): value is object => value !== null && typeof v
 /**
  * The cheap checks that come before any per-item work: the body is an object, no array is
  * longer than its limit and no string much longer than its own, no object or array stands where
- * one value belongs, and at most MAX_ERROR_DETAILS properties are unknown. Each costs O(1) per
+ * one value belongs, and at most MAX_ERROR_DETAILS properties are unknown, each of one value. Each costs O(1) per
  * property and O(keys) in all, whatever was sent, so a body of 10,000 labels or unknown keys is
  * refused in microseconds. Input within these limits goes on to class-transformer and
  * class-validator, which then name every problem at once.
@@ -114,11 +114,15 @@ export function checkInputLimits(
   }
   const unknown: ErrorDetail[] = [];
   let unknownCount = 0;
+  // An unknown property holding an object or array would still be copied, deeply, by
+  // class-transformer before class-validator names it: refused here instead.
+  let unknownStructure = false;
   for (const key of Object.keys(value)) {
     if (known.has(key)) continue;
+    unknownStructure ||= isObject(fields[key]);
     if (++unknownCount <= MAX_ERROR_DETAILS) unknown.push({ field: key, message: `property ${key} should not exist` });
   }
-  if (over.length === 0 && unknownCount <= MAX_ERROR_DETAILS) return undefined;
+  if (over.length === 0 && !unknownStructure && unknownCount <= MAX_ERROR_DETAILS) return undefined;
   const details = [...over, ...unknown].slice(0, MAX_ERROR_DETAILS);
   return new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', details);
 }
