@@ -41,7 +41,7 @@ describe('parseEnvironment', () => {
       MIGRATIONS_RUN: true,
       SEED_DEMO: false,
       PASSWORD_HASH_CONCURRENCY: expect.any(Number),
-      TRUST_PROXY: false,
+      TRUST_PROXY: 0,
       SHUTDOWN_TIMEOUT_MS: 8000,
     });
   });
@@ -66,7 +66,7 @@ describe('parseEnvironment', () => {
       ADMIN_PASSWORD: 'long-enough-pw',
       REDIS_URL: 'redis://localhost:6379',
       MIGRATIONS_RUN: 'false',
-      TRUST_PROXY: 'yes',
+      TRUST_PROXY: '2',
     });
     expect(env).toMatchObject({
       NODE_ENV: 'test',
@@ -80,7 +80,7 @@ describe('parseEnvironment', () => {
       ADMIN_PASSWORD: 'long-enough-pw',
       REDIS_URL: 'redis://localhost:6379',
       MIGRATIONS_RUN: false,
-      TRUST_PROXY: true,
+      TRUST_PROXY: 2,
     });
   });
 
@@ -115,7 +115,14 @@ describe('parseEnvironment', () => {
     ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/path' }],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com,notaurl' }],
     ['MIGRATIONS_RUN', { MIGRATIONS_RUN: 'maybe' }],
-    ['TRUST_PROXY', { TRUST_PROXY: '2' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'true' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '*' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '11' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '999.1.1.1' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.1, proxy.internal' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '::1/129' }],
     ['RATE_LIMIT_PER_MINUTE', { RATE_LIMIT_PER_MINUTE: '0' }],
     ['ADMIN_EMAIL', { ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long-enough-pw' }],
     ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'admin@example.com' }],
@@ -125,6 +132,24 @@ describe('parseEnvironment', () => {
     const error = envErrorOf(raw);
     expect(error.variable).toBe(variable);
     expect(error.message).toContain(variable);
+  });
+
+  it.each([
+    [undefined, 0],
+    ['false', 0],
+    ['0', 0],
+    ['1', 1],
+    ['3', 3],
+    ['10.0.0.1', ['10.0.0.1']],
+    ['10.0.0.0/8, 192.168.1.0/24,fd00::/8', ['10.0.0.0/8', '192.168.1.0/24', 'fd00::/8']],
+    ['loopback, uniquelocal', ['loopback', 'uniquelocal']],
+    ['::1', ['::1']],
+  ])('reads TRUST_PROXY=%s as %j (hops, or trusted addresses)', (value, expected) => {
+    expect(parseEnvironment({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it('refuses TRUST_PROXY=true, saying why', () => {
+    expect(envErrorOf({ TRUST_PROXY: 'true' }).message).toMatch(/would trust whatever X-Forwarded-For a client sends/);
   });
 
   it('quotes the bad value in the message where that helps', () => {

@@ -2,6 +2,7 @@
  * The environment schema: every variable Tasklane reads, parsed and validated in one place.
  * A bad value throws an EnvError naming the variable, and the process stops at boot.
  */
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -30,7 +31,8 @@ export interface Environment {
   LOGIN_RATE_LIMIT_PER_ACCOUNT: number;
   MIGRATIONS_RUN: boolean;
   SEED_DEMO: boolean;
-  TRUST_PROXY: boolean;
+  /** Express's `trust proxy`: a hop count, or the addresses and subnets of the trusted proxies. */
+  TRUST_PROXY: number | string[];
   SHUTDOWN_TIMEOUT_MS: number;
   PASSWORD_HASH_CONCURRENCY: number;
 }
@@ -127,6 +129,43 @@ function origins(raw: Raw, name: string): string[] | undefined {
   return list;
 }
 
+/** Names proxy-addr (Express's `trust proxy`) gives to address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY: how many proxies in front to trust for the client address (`0`, the default:
+ * none; `1` behind one load balancer), or a comma list of their addresses and subnets
+ * (`10.0.0.0/8, ::1`, or `loopback`, `linklocal`, `uniquelocal`). `true` is refused: it would
+ * take the left-most X-Forwarded-For entry, which any client writes itself, and so let every
+ * client choose the address that rate limits count. `false` still means 0.
+ */
+function trustedProxies(raw: Raw, name: string): number | string[] {
+  const value = read(raw, name);
+  if (value === undefined || value.toLowerCase() === 'false') return 0;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 10) throw new EnvError(name, `must be at most 10 proxy hops (got ${hops})`);
+    return hops;
+  }
+  if (['true', 'yes', 'on', '*'].includes(value.toLowerCase())) {
+    throw new EnvError(
+      name,
+      `"${value}" would trust whatever X-Forwarded-For a client sends; give the number of proxies in front (1 behind one load balancer) or their addresses`,
+    );
+  }
+  const list = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    if (PROXY_RANGE_NAMES.includes(entry)) continue;
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    if (!family || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))) {
+      throw new EnvError(name, `"${entry}" is not an IP address, a subnet such as 10.0.0.0/8, or ${PROXY_RANGE_NAMES.join(', ')}`);
+    }
+  }
+  return list;
+}
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Rejects secrets that are short, repetitive or well-known placeholders. */
@@ -165,7 +204,7 @@ export function parseEnvironment(raw: Raw): Environment {
     LOGIN_RATE_LIMIT_PER_ACCOUNT: integer(raw, 'LOGIN_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
     MIGRATIONS_RUN: boolean(raw, 'MIGRATIONS_RUN', true),
     SEED_DEMO: boolean(raw, 'SEED_DEMO', false),
-    TRUST_PROXY: boolean(raw, 'TRUST_PROXY', false),
+    TRUST_PROXY: trustedProxies(raw, 'TRUST_PROXY'),
     SHUTDOWN_TIMEOUT_MS: integer(raw, 'SHUTDOWN_TIMEOUT_MS', 8000, 0, 60_000),
     // Half the cores by default (at least one): sign-in storms leave the rest for other requests.
     PASSWORD_HASH_CONCURRENCY: integer(

@@ -10,6 +10,14 @@ export class ApiThrottlerGuard extends ThrottlerGuard {
     return `${throttlerName}:${tracker}`;
   }
 
+  /**
+   * The client's address as Express resolves it under TRUST_PROXY (`req.ip`): the throttler's own
+   * default takes the left-most X-Forwarded-For entry when there is one, which clients write.
+   */
+  protected override getTracker(req: Record<string, unknown>): Promise<string> {
+    return Promise.resolve(String(req.ip));
+  }
+
   protected override async throwThrottlingException(
     _context: ExecutionContext,
     detail: ThrottlerLimitDetail,
