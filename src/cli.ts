@@ -84,8 +84,7 @@ async function main(argv: string[]): Promise<number> {
     );
     await dataSource.initialize();
     try {
-      if (command === 'migrate') await runMigrationsLocked(dataSource, log);
-      else await dataSource.undoLastMigration({ transaction: 'each' });
+      await runMigrationsLocked(dataSource, log, command === 'migrate' ? 'run' : 'revert');
       console.log(command === 'migrate' ? 'Migrations are up to date' : 'Reverted the last migration');
       return 0;
     } finally {

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 
 // Any constant works; it only has to be the same for every instance of Tasklane.
@@ -25,13 +25,28 @@ export class MigrationRunner implements OnModuleInit {
   }
 }
 
-export async function runMigrationsLocked(dataSource: DataSource, log?: (line: string) => void): Promise<void> {
+/**
+ * Applies pending migrations (`revert`: undoes the last one) under a session advisory lock, so
+ * that one instance or CLI run at a time migrates. The lock and the migrations use one and the
+ * same connection: a lock taken on one connection while migrations wait for another would hang
+ * a pool of one (the CLI's), and is not held by the session doing the work.
+ */
+export async function runMigrationsLocked(
+  dataSource: DataSource,
+  log?: (line: string) => void,
+  action: 'run' | 'revert' = 'run',
+): Promise<void> {
   const runner = dataSource.createQueryRunner();
   try {
     await runner.connect();
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    for (const migration of applied) log?.(`Applied migration ${migration.name}`);
+    const executor = new MigrationExecutor(dataSource, runner);
+    executor.transaction = 'each';
+    if (action === 'revert') {
+      await executor.undoLastMigration();
+    } else {
+      for (const migration of await executor.executePendingMigrations()) log?.(`Applied migration ${migration.name}`);
+    }
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await runner.release();

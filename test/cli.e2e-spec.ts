@@ -1,0 +1,180 @@
+import { once } from 'node:events';
+import { Client } from 'pg';
+import { MIGRATIONS } from '../src/database/migrations';
+import { runSource, sleep, startServerProcess } from './support/server-process';
+import { createTestDatabase } from './support/test-app';
+
+// The admin commands as an operator runs them: a real process (src/cli.ts, as `npm run cli`
+// runs it), a real database, its exit code and what it prints. Migrations as a deploy step:
+// MIGRATIONS_RUN=false on the servers, `npm run cli -- migrate` before them.
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], databaseUrl: string, timeoutMs = 30_000): Promise<Run> {
+  const child = runSource('src/cli.ts', args, { DATABASE_URL: databaseUrl });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+async function query<T = Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+const applied = (url: string) =>
+  query<{ name: string }>(url, 'SELECT name FROM migrations ORDER BY id').then((rows) => rows.map((r) => r.name));
+const ALL = MIGRATIONS.map((m) => m.name);
+
+describe('npm run cli', () => {
+  const databases: { url: string; drop(): Promise<void> }[] = [];
+  const fresh = async () => {
+    const database = await createTestDatabase();
+    databases.push(database);
+    return database.url;
+  };
+  afterAll(() => Promise.all(databases.map((d) => d.drop())));
+
+  describe('migrate and migrate:revert', () => {
+    it('migrate applies every migration, finishes, and is a no-op the second time', async () => {
+      const url = await fresh();
+      const first = await cli(['migrate'], url);
+      expect(first).toMatchObject({ code: 0, stdout: 'Migrations are up to date\n' });
+      for (const name of ALL) expect(first.stderr).toContain(`Applied migration ${name}`);
+      expect(await applied(url)).toEqual(ALL);
+      const second = await cli(['migrate'], url);
+      expect(second).toMatchObject({ code: 0, stdout: 'Migrations are up to date\n' });
+      expect(second.stderr).not.toContain('Applied migration');
+    }, 60_000);
+
+    it('two migrate runs at once: one migrates, the other waits for it, each migration applied once', async () => {
+      const url = await fresh();
+      const [a, b] = await Promise.all([cli(['migrate'], url), cli(['migrate'], url)]);
+      expect([a.code, b.code]).toEqual([0, 0]);
+      expect(await applied(url)).toEqual(ALL);
+      const appliedBy = [a, b].map((run) => (run.stderr.match(/Applied migration/g) ?? []).length).sort();
+      expect(appliedBy).toEqual([0, ALL.length]);
+    }, 60_000);
+
+    it('migrate:revert undoes the last migration only, and migrate applies it again', async () => {
+      const url = await fresh();
+      await cli(['migrate'], url);
+      const reverted = await cli(['migrate:revert'], url);
+      expect(reverted).toMatchObject({ code: 0, stdout: 'Reverted the last migration\n' });
+      expect(await applied(url)).toEqual(ALL.slice(0, -1));
+      const columns = await query<{ column_name: string }>(
+        url,
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'idempotency_keys' AND column_name = 'claim'`,
+      );
+      expect(columns).toEqual([]); // the last migration's down() ran
+      expect((await cli(['migrate'], url)).code).toBe(0);
+      expect(await applied(url)).toEqual(ALL);
+    }, 60_000);
+
+    it('as a deploy step: a server with MIGRATIONS_RUN=false is not ready until migrate has run', async () => {
+      const url = await fresh();
+      // The schema up to the previous release, as a deployed database would be.
+      await cli(['migrate'], url);
+      await cli(['migrate:revert'], url);
+      const server = await startServerProcess({ MIGRATIONS_RUN: 'false' }, { databaseUrl: url });
+      try {
+        const before = await fetch(`${server.url}/health/ready`);
+        expect(before.status).toBe(503);
+        expect(((await before.json()) as { error: Record<string, unknown> }).error.migrations).toEqual({
+          status: 'down',
+          message: 'pending migrations',
+        });
+        expect((await cli(['migrate'], url)).code).toBe(0);
+        let status = 0;
+        for (let i = 0; i < 40 && status !== 200; i++) {
+          await sleep(100);
+          status = (await fetch(`${server.url}/health/ready`)).status;
+        }
+        expect(status).toBe(200);
+      } finally {
+        await server.dispose();
+      }
+    }, 60_000);
+  });
+
+  describe('create-admin and seed-demo', () => {
+    let url: string;
+    beforeAll(async () => {
+      url = await fresh();
+    });
+
+    it('create-admin creates a platform admin once; the second time it says so and exits 2', async () => {
+      const args = [
+        'create-admin',
+        '--email',
+        'Ops@Example.com',
+        '--password',
+        'a long admin password',
+        '--name',
+        'Ops',
+      ];
+      const first = await cli(args, url);
+      expect(first).toMatchObject({ code: 0, stdout: 'Created admin ops@example.com\n' });
+      expect(await query(url, `SELECT email, name, role FROM users`)).toEqual([
+        { email: 'ops@example.com', name: 'Ops', role: 'admin' },
+      ]);
+      const second = await cli(args, url);
+      expect(second).toMatchObject({
+        code: 2,
+        stdout: 'A user with email ops@example.com already exists; nothing changed\n',
+      });
+    }, 60_000);
+
+    it.each([
+      [
+        ['create-admin', '--email', 'not-an-email', '--password', 'a long admin password'],
+        '--email must be an email address',
+      ],
+      [
+        ['create-admin', '--email', 'ops2@example.com', '--password', 'short'],
+        '--password must be 8 to 128 characters',
+      ],
+      [['frobnicate'], 'Unknown command "frobnicate"'],
+    ])(
+      '%j exits 1 saying what is wrong',
+      async (args, message) => {
+        const run = await cli(args, url);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain(message);
+      },
+      60_000,
+    );
+
+    it('seed-demo creates the demo data once', async () => {
+      const first = await cli(['seed-demo'], url);
+      expect(first).toMatchObject({ code: 0 });
+      expect(first.stdout).toContain('Demo data created: sign in as demo@tasklane.dev');
+      const [{ n }] = await query<{ n: number }>(url, `SELECT count(*)::int AS n FROM tasks`);
+      expect(n).toBeGreaterThan(0);
+      const second = await cli(['seed-demo'], url);
+      expect(second).toMatchObject({ code: 0, stdout: 'Demo data already there (demo@tasklane.dev)\n' });
+    }, 60_000);
+
+    it('help prints the commands and exits 0', async () => {
+      const run = await cli(['help'], url);
+      expect(run.code).toBe(0);
+      for (const command of ['create-admin', 'seed-demo', 'migrate', 'migrate:revert']) {
+        expect(run.stdout).toContain(command);
+      }
+    }, 60_000);
+  });
+});
