@@ -1,3 +1,6 @@
+import { Client } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { READINESS_CACHE_MS } from '../src/health/health.controller';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer } from './support/users';
 
@@ -29,9 +32,11 @@ describe('health and metrics', () => {
     );
     await t.dataSource.query('DELETE FROM migrations WHERE name = $1', [applied[0].name]);
     try {
+      // Seen once the cached result (READINESS_CACHE_MS) has expired.
+      await sleep(READINESS_CACHE_MS + 50);
       const res = await t.http().get('/health/ready').expect(503);
       expect(res.body.status).toBe('error');
-      expect(res.body.error.migrations.status).toBe('down');
+      expect(res.body.error.migrations).toMatchObject({ status: 'down', message: 'pending migrations' });
       expect(res.headers['retry-after']).toBe('5');
     } finally {
       await t.dataSource.query('INSERT INTO migrations (timestamp, name) VALUES ($1, $2)', [
@@ -39,7 +44,29 @@ describe('health and metrics', () => {
         applied[0].name,
       ]);
     }
+    await sleep(READINESS_CACHE_MS + 50);
     await t.http().get('/health/ready').expect(200);
+  });
+
+  it('a storm of readiness probes costs the database one check a second, not one per probe', async () => {
+    await sleep(READINESS_CACHE_MS + 50);
+    const spy = jest.spyOn(Client.prototype, 'query');
+    try {
+      const started = Date.now();
+      const statuses: number[] = [];
+      while (Date.now() - started < 1500) {
+        const batch = await Promise.all(Array.from({ length: 50 }, () => t.http().get('/health/ready')));
+        statuses.push(...batch.map((res) => res.status));
+      }
+      expect(statuses.length).toBeGreaterThanOrEqual(100);
+      expect(new Set(statuses)).toEqual(new Set([200]));
+      // One round (a ping, and two statements to read the migrations table) per READINESS_CACHE_MS.
+      const rounds = Math.floor((Date.now() - started) / READINESS_CACHE_MS) + 1;
+      expect(spy.mock.calls.length).toBeGreaterThan(0);
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(3 * rounds);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('GET /metrics exposes request counts by route template, pool gauges and process metrics', async () => {

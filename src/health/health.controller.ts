@@ -8,6 +8,9 @@ import { RawResponse } from '../common/decorators/raw-response.decorator';
 import { MigrationRunner } from '../database/migration-runner';
 import { ShutdownState } from './shutdown-state';
 
+/** How long a readiness result stands before the database is asked again. */
+export const READINESS_CACHE_MS = 1000;
+
 /** Liveness and readiness in the @nestjs/terminus format, outside the API envelope. */
 @ApiExcludeController()
 @Public()
@@ -35,13 +38,16 @@ export class HealthController {
         const indicator = this.indicators.check('shutdown');
         return this.shutdown.isShuttingDown ? indicator.down({ message: 'shutting down' }) : indicator.up();
       },
-      () => this.database.pingCheck('database', { timeout: 1500 }),
-      async () => {
-        const indicator = this.indicators.check('migrations');
-        return (await this.migrations.migrationsApplied())
-          ? indicator.up()
-          : indicator.down({ message: 'pending migrations' });
-      },
+      // The two that cost database queries are answered from a cache of READINESS_CACHE_MS, one
+      // check at a time: a storm of probes cannot load the database. Shutdown is seen at once.
+      () => this.database.pingCheck('database').withTimeout(1500).cacheFor(READINESS_CACHE_MS),
+      () =>
+        this.indicators
+          .check('migrations')
+          .attempt(async () => {
+            if (!(await this.migrations.migrationsApplied())) throw new Error('pending migrations');
+          })
+          .cacheFor(READINESS_CACHE_MS),
     ]);
   }
 
