@@ -94,7 +94,7 @@ describe('npm run cli', () => {
       try {
         const before = await fetch(`${server.url}/health/ready`);
         expect(before.status).toBe(503);
-        expect(((await before.json()) as { error: Record<string, unknown> }).error.migrations).toEqual({
+        expect(((await before.json()) as { error: Record<string, unknown> }).error.migrations).toMatchObject({
           status: 'down',
           message: 'pending migrations',
         });
