@@ -133,7 +133,14 @@ describe(`no request blocks the event loop for more than ${BOUND_MS} ms`, () => 
     world = await createWorld(t);
     ops = await operations(t);
   }, 60_000);
-  afterAll(() => server.dispose());
+  /** The slowest case of the run (its best time), reported for the record. */
+  let worst = { what: 'none', delay: 0 };
+  afterAll(async () => {
+    process.stdout.write(
+      `event loop: slowest case ${worst.what}, ${worst.delay.toFixed(0)} ms (bound ${BOUND_MS} ms)\n`,
+    );
+    await server.dispose();
+  });
 
   /**
    * The server's longest event-loop delay since the last scrape, in ms. A scrape also resets the
@@ -168,10 +175,11 @@ describe(`no request blocks the event loop for more than ${BOUND_MS} ms`, () => 
   }
 
   /**
-   * Each case within the bound. A case over it is measured twice more and judged by its best
-   * time: a request that blocks does so every time (the defects fixed here held the loop for
-   * 0.1 to 26 s, each time), while the server's process being scheduled out for a moment by the
-   * test runner or PostgreSQL on a busy machine does not repeat itself.
+   * Each case within the bound. A case over it is measured up to four times more and judged by
+   * its best time: a request that blocks does so every time (the defects fixed here held the
+   * loop for 0.1 to 26 s, each time), while a garbage collection that happens to fall inside the
+   * window (1 MiB bodies make V8 collect its old space every few requests, 5 to 20 ms a pause) or
+   * the process being scheduled out for a moment on a busy machine does not repeat itself.
    */
   async function expectBounded(cases: () => Case[]): Promise<void> {
     const over: string[] = [];
@@ -180,10 +188,11 @@ describe(`no request blocks the event loop for more than ${BOUND_MS} ms`, () => 
       const first = await measure(c);
       const status = first.status;
       let delay = first.delay;
-      for (let retry = 0; retry < 2 && delay > BOUND_MS; retry++) delay = Math.min(delay, (await measure(c)).delay);
+      for (let retry = 0; retry < 4 && delay > BOUND_MS; retry++) delay = Math.min(delay, (await measure(c)).delay);
       expect({ what: c.what, status: status < 500 }).toEqual({ what: c.what, status: true });
       served++;
       if (delay > BOUND_MS) over.push(`${c.what}: ${delay.toFixed(0)} ms (${status})`);
+      if (delay > worst.delay) worst = { what: c.what, delay };
     }
     expect(served).toBeGreaterThan(0);
     expect(over).toEqual([]);

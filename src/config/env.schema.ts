@@ -153,14 +153,24 @@ function trustedProxies(raw: Raw, name: string): number | string[] {
       `"${value}" would trust whatever X-Forwarded-For a client sends; give the number of proxies in front (1 behind one load balancer) or their addresses`,
     );
   }
-  const list = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const entry of list) {
     if (PROXY_RANGE_NAMES.includes(entry)) continue;
     const [address, prefix, extra] = entry.split('/');
     const family = isIP(address);
     const max = family === 4 ? 32 : 128;
-    if (!family || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))) {
-      throw new EnvError(name, `"${entry}" is not an IP address, a subnet such as 10.0.0.0/8, or ${PROXY_RANGE_NAMES.join(', ')}`);
+    if (
+      !family ||
+      extra !== undefined ||
+      (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= max))
+    ) {
+      throw new EnvError(
+        name,
+        `"${entry}" is not an IP address, a subnet such as 10.0.0.0/8, or ${PROXY_RANGE_NAMES.join(', ')}`,
+      );
     }
   }
   return list;

@@ -49,14 +49,10 @@ export function jsonStructureProblem(
 ): 'too-deep' | 'too-many-values' | undefined {
   let values = 0;
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < json.length; i++) {
     const byte = json[i];
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) {
-      inString = true;
+    if (byte === QUOTE) {
+      i = endOfString(json, i);
     } else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
       if (++depth > MAX_BODY_DEPTH) return 'too-deep';
       if (++values > maxValues) return 'too-many-values';
@@ -67,6 +63,18 @@ export function jsonStructureProblem(
     }
   }
   return undefined;
+}
+
+/** The index of the quote that closes the string opened at `open` (found natively, escapes skipped). */
+function endOfString(json: Uint8Array, open: number): number {
+  let close = open;
+  for (;;) {
+    close = json.indexOf(QUOTE, close + 1);
+    if (close < 0) return json.length;
+    let backslashes = 0;
+    while (json[close - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return close;
+  }
 }
 
 /**

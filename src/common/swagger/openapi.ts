@@ -23,10 +23,17 @@ your password (leave client id and secret empty), or paste an access token under
 \`meta.page.nextCursor\`). A cursor is only valid for the list, filters and sort that produced it.
 
 **Concurrency.** Editable resources carry \`version\` and an \`ETag\`; send it back in \`If-Match\` to get a
-412 instead of overwriting someone else's change.`;
+412 instead of overwriting someone else's change.
+
+**Input.** JSON bodies are UTF-8, at most 1 MiB, 10,000 values (413 beyond) and 64 levels deep
+(400 \`MALFORMED_BODY\`). Unknown properties are refused and named (400 \`VALIDATION_FAILED\`), keys named
+\`__proto__\`, \`constructor\` or \`prototype\` at any depth included; so are strings holding a lone UTF-16
+surrogate or a NUL character, and query strings whose percent-encoding is not UTF-8. Dates are
+\`YYYY-MM-DD\`; dates and times are RFC 3339 with seconds, at most 6 fraction digits and \`Z\` or an offset.
+At most 20 problems are listed in \`details\`.`;
 
 const JWT_PRACTICES =
-  'Access tokens are JWTs following RFC8725 (JSON Web Token Best Current Practices): HS256 only (alg none and other algorithms are refused), issuer, audience, token type and expiry checked.';
+  'Access tokens are JWTs following RFC8725 (JSON Web Token Best Current Practices): HS256 only (alg none and other algorithms are refused), issuer, audience, token type, issue time and expiry (required, within the configured lifetime) checked.';
 
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
 
