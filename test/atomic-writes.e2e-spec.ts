@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectData, expectError } from './support/envelope';
-import { idemKey } from './support/pt-helpers';
+import { createOrg, createProjectTask, idemKey } from './support/pt-helpers';
 import { asTestApp, ServerProcess, sleep, startServerProcess } from './support/server-process';
 import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
 import { BOUNDARY, eventually, filesUnder, MULTIPART, PNG, sendFile } from './support/upload-helpers';
@@ -19,24 +19,8 @@ async function createTask(
   t: TestApp,
   user: SignedInUser,
 ): Promise<{ orgId: string; projectId: string; taskId: string }> {
-  const as = bearer(user.accessToken);
-  const orgId = expectData<{ id: string }>(
-    await t.http().post('/api/v1/orgs').set(as).send({ name: 'Atomic' }),
-    201,
-  ).id;
-  const projectId = expectData<{ id: string }>(
-    await t
-      .http()
-      .post(`/api/v1/orgs/${orgId}/projects`)
-      .set(as)
-      .send({ key: `A${Date.now() % 100000}`, name: 'A' }),
-    201,
-  ).id;
-  const taskId = expectData<{ id: string }>(
-    await t.http().post(`/api/v1/projects/${projectId}/tasks`).set(as).send({ title: 'Atomic task' }),
-    201,
-  ).id;
-  return { orgId, projectId, taskId };
+  const orgId = await createOrg(t, user, 'Atomic');
+  return { orgId, ...(await createProjectTask(t, user, orgId)) };
 }
 
 describe('Idempotency-Key: the response is stored in the transaction that creates', () => {

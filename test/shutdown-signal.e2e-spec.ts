@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { openConnection, readResponseUntilClose } from './support/platform-shutdown';
-import { expectData } from './support/envelope';
+import { createOrg, createProjectTask } from './support/pt-helpers';
 import { asTestApp, ServerProcess, sleep, startServerProcess } from './support/server-process';
 import { BOUNDARY, MULTIPART } from './support/upload-helpers';
 import { registerUser, SignedInUser } from './support/users';
@@ -46,20 +46,7 @@ describe('SIGTERM on the server process', () => {
   async function world(): Promise<{ user: SignedInUser; taskId: string }> {
     const t = asTestApp(server);
     const user = await registerUser(t);
-    const auth = { Authorization: `Bearer ${user.accessToken}` };
-    const org = expectData<{ id: string }>(
-      await t.http().post('/api/v1/orgs').set(auth).send({ name: 'Shutdown' }),
-      201,
-    );
-    const project = expectData<{ id: string }>(
-      await t.http().post(`/api/v1/orgs/${org.id}/projects`).set(auth).send({ key: 'SD', name: 'Shutdown' }),
-      201,
-    );
-    const task = expectData<{ id: string }>(
-      await t.http().post(`/api/v1/projects/${project.id}/tasks`).set(auth).send({ title: 'Slow' }),
-      201,
-    );
-    return { user, taskId: task.id };
+    return { user, taskId: (await createProjectTask(t, user, await createOrg(t, user, 'Shutdown'))).taskId };
   }
 
   it('finishes the request in flight, answers readiness 503 meanwhile, and exits 0', async () => {

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { expectData } from './support/envelope';
-import { createRoleOrg, RoleOrg } from './support/pt-helpers';
+import { createProjectTask, createRoleOrg, RoleOrg } from './support/pt-helpers';
 import { createTestApp, TestApp } from './support/test-app';
 import { MULTIPART, PNG, sendFile } from './support/upload-helpers';
 import { createAdmin, registerUser, SignedInUser } from './support/users';
@@ -30,30 +30,9 @@ describe('upload routes answer before reading the body', () => {
     org = await createRoleOrg(t);
     admin = await createAdmin(t);
     someone = await registerUser(t, { name: 'Someone Else' });
-    const owner = org.users.owner;
-    const project = await t
-      .http()
-      .post(`/api/v1/orgs/${org.orgId}/projects`)
-      .set('Authorization', `Bearer ${owner.accessToken}`)
-      .send({ key: 'UP', name: 'Uploads' });
-    const task = await t
-      .http()
-      .post(`/api/v1/projects/${project.body.data.id}/tasks`)
-      .set('Authorization', `Bearer ${owner.accessToken}`)
-      .send({ title: 'Upload here' });
-    taskId = task.body.data.id;
+    taskId = (await createProjectTask(t, org.users.owner, org.orgId)).taskId;
     const other = await createRoleOrg(t, 'Other Org');
-    const otherProject = await t
-      .http()
-      .post(`/api/v1/orgs/${other.orgId}/projects`)
-      .set('Authorization', `Bearer ${other.users.owner.accessToken}`)
-      .send({ key: 'OT', name: 'Other' });
-    const otherTask = await t
-      .http()
-      .post(`/api/v1/projects/${otherProject.body.data.id}/tasks`)
-      .set('Authorization', `Bearer ${other.users.owner.accessToken}`)
-      .send({ title: 'Not yours' });
-    otherTaskId = otherTask.body.data.id;
+    otherTaskId = (await createProjectTask(t, other.users.owner, other.orgId)).taskId;
   });
   afterAll(() => t.close());
 

@@ -78,3 +78,16 @@ export function client(t: TestApp, user: SignedInUser) {
     delete: (url: string) => t.http().delete(url).set(bearer(user.accessToken)),
   };
 }
+
+/** A project (with a fresh key) and a task in it, in an org the user may write to: their ids. */
+export async function createProjectTask(
+  t: TestApp,
+  user: SignedInUser,
+  orgId: string,
+): Promise<{ projectId: string; taskId: string }> {
+  const as = client(t, user);
+  const project = await as.post(`/api/v1/orgs/${orgId}/projects`, { key: freshKey('T'), name: 'Project' });
+  const projectId = (project.body as { data: { id: string } }).data.id;
+  const task = await as.post(`/api/v1/projects/${projectId}/tasks`, { title: 'Task' });
+  return { projectId, taskId: (task.body as { data: { id: string } }).data.id };
+}
