@@ -11,7 +11,9 @@ export class IdempotencyClaimsAndFileReservations1764200000000 implements Migrat
     // file is stored; the transaction that writes the row naming the file takes the reservation
     // back. An upload that fails or is cut off by a crash leaves the reservation, and the sweep
     // removes its file once it is due.
-    await db.query(`ALTER TABLE file_deletions ADD COLUMN due_at timestamptz(3) NOT NULL DEFAULT now()`);
+    // Full precision: a millisecond column would round now() up, and a drain in the same
+    // millisecond would find the file of a deletion not yet due.
+    await db.query(`ALTER TABLE file_deletions ADD COLUMN due_at timestamptz NOT NULL DEFAULT now()`);
     await db.query(`CREATE INDEX file_deletions_due_idx ON file_deletions (due_at)`);
     await db.query(`CREATE INDEX file_deletions_key_idx ON file_deletions (storage_key)`);
   }
