@@ -138,7 +138,11 @@ async function sniffZip(file: SniffedFile): Promise<Sniffed | undefined> {
 const EOCD_SIGNATURE = 0x06054b50;
 const CENTRAL_ENTRY_SIGNATURE = 0x02014b50;
 const LOCAL_ENTRY_SIGNATURE = 0x04034b50;
-const MAX_CENTRAL_DIRECTORY = 4 * 1024 * 1024;
+/**
+ * Office documents' directories are tens of KB (about 100 bytes an entry); reading and walking a
+ * larger one in one go would hold the event loop for tens of ms, so it is not recognised.
+ */
+const MAX_CENTRAL_DIRECTORY = 1024 * 1024;
 /** Office documents hold hundreds of entries; reading more than this is not worth the time. */
 const MAX_ZIP_ENTRIES = 10_000;
 
