@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MAX_JSON_VALUES } from '../src/common/http/input-inspection';
 import { createWorld, fillPath, Operation, operations, SchemaObject, World } from './support/route-catalog';
 import { asTestApp, ServerProcess, sleep, startServerProcess } from './support/server-process';
 import type { TestApp } from './support/test-app';
@@ -18,6 +19,8 @@ const BOUND_MS = 50;
 const MIB = 1024 * 1024;
 /** Node accepts 16 KB of request head; a URL or a header of 14 KB leaves room for the rest. */
 const HEAD = 14 * 1024;
+/** As many values as a JSON body may hold, nearly. */
+const UNDER = MAX_JSON_VALUES - 2;
 
 interface Case {
   what: string;
@@ -39,12 +42,15 @@ let generic: [string, Buffer][] | undefined;
 /** Bodies that any JSON route may receive, each within 1 MiB (made once). */
 function genericJsonBodies(): [string, Buffer][] {
   return (generic ??= [
-    ['9,999 unknown keys', json(`{${Array.from({ length: 9_999 }, (_, i) => `"k${i}":${i}`).join(',')}}`)],
+    [`${UNDER} unknown keys`, json(`{${Array.from({ length: UNDER }, (_, i) => `"k${i}":${i}`).join(',')}}`)],
     ['80,000 unknown keys', json(`{${Array.from({ length: 80_000 }, (_, i) => `"k${i}":1`).join(',')}}`)],
-    ['a top-level array of 9,999 objects', json(`[${items('{"title":"x"}', 9_999)}]`)],
+    [`a top-level array of ${UNDER / 2} objects`, json(`[${items('{"title":"x"}', UNDER / 2)}]`)],
     ['a top-level array of 500,000 zeros', json(`[${items('0', 500_000)}]`)],
     ['350,000 empty arrays', json(`[${items('[]', 340_000)}]`)],
-    ['150 arrays nested 63 deep', json(`{"x":[${items(`${'['.repeat(62)}${']'.repeat(62)}`, 150)}]}`)],
+    [
+      'arrays nested 63 deep, as many as fit',
+      json(`{"x":[${items(`${'['.repeat(62)}${']'.repeat(62)}`, Math.floor(UNDER / 63))}]}`),
+    ],
     ['1 MiB of \\u escapes in one string', json(`{"x":"${fill('\\u0041', MIB - 16)}"}`)],
     ['1 MiB of escaped emoji', json(`{"x":"${fill('\\ud83d\\ude00', MIB - 16)}"}`)],
     ['1 MiB of JSON that breaks at its last byte', json(`{"x":"${fill('a', MIB - 16)}"`)],
@@ -56,11 +62,11 @@ function jsonBodies(properties: Record<string, SchemaObject>): [string, Buffer][
   const bodies = [...genericJsonBodies()];
   for (const [name, schema] of Object.entries(properties)) {
     if (schema.type === 'array') {
-      bodies.push([`${name}: 9,999 strings`, json(`{"${name}":[${items('"ab"', 9_999)}]}`)]);
+      bodies.push([`${name}: ${UNDER} strings`, json(`{"${name}":[${items('"ab"', UNDER)}]}`)]);
       bodies.push([`${name}: 200,000 strings`, json(`{"${name}":[${items('"ab"', 200_000)}]}`)]);
       bodies.push([
-        `${name}: 9,999 distinct strings`,
-        json(`{"${name}":[${Array.from({ length: 9_999 }, (_, i) => `"l${i}"`)}]}`),
+        `${name}: ${UNDER} distinct strings`,
+        json(`{"${name}":[${Array.from({ length: UNDER }, (_, i) => `"l${i}"`)}]}`),
       ]);
     } else {
       bodies.push([`${name}: 1 MiB string`, json(`{"${name}":"${fill('x', MIB - 64)}"}`)]);

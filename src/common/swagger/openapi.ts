@@ -25,7 +25,7 @@ your password (leave client id and secret empty), or paste an access token under
 **Concurrency.** Editable resources carry \`version\` and an \`ETag\`; send it back in \`If-Match\` to get a
 412 instead of overwriting someone else's change.
 
-**Input.** JSON bodies are UTF-8, at most 1 MiB, 10,000 values (413 beyond) and 64 levels deep
+**Input.** JSON bodies are UTF-8, at most 1 MiB, 2,000 values (413 beyond) and 64 levels deep
 (400 \`MALFORMED_BODY\`). Unknown properties are refused and named (400 \`VALIDATION_FAILED\`), keys named
 \`__proto__\`, \`constructor\` or \`prototype\` at any depth included; so are strings holding a lone UTF-16
 surrogate or a NUL character, and query strings whose percent-encoding is not UTF-8. Dates are
