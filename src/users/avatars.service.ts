@@ -34,8 +34,8 @@ export class AvatarsService {
   ) {}
 
   /** Self or admin. */
-  async replace(caller: AuthUser, id: string, file: ReceivedUpload, expected: ExpectedVersions): Promise<UserResponse> {
-    if (caller.id !== id && caller.role !== 'admin') throw ApiException.notFound('User');
+  /** Self or admin, as SelfOrAdmin checked before the upload was read. */
+  async replace(id: string, file: ReceivedUpload, expected: ExpectedVersions): Promise<UserResponse> {
     const key = newStorageKey('avatars');
     await this.fileDeletions.reserve(key);
     let user;

@@ -1,7 +1,6 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuthenticatedRequest } from '../common/auth/auth-user';
-import { ApiException } from '../common/http/api-exception';
 import { notAUuid, UUID_PATTERN } from '../common/http/uuid-param';
 import { ApiErrors } from '../common/swagger/api-errors.decorator';
 import { UsersService } from './users.service';
@@ -10,7 +9,7 @@ import { UsersService } from './users.service';
  * For routes under /users/{id} that only the user or a platform admin may use: a UUID (else
  * 400), the caller is that user or an admin (else 404, as if nobody had the id), and the user
  * exists. Decided from the path and the token before interceptors run, so that an avatar upload
- * is refused before a byte of it is read. The service checks again in its transaction.
+ * is refused before a byte of it is read. The service locks the user again in its transaction.
  */
 @Injectable()
 export class SelfOrAdminGuard implements CanActivate {
@@ -20,9 +19,8 @@ export class SelfOrAdminGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request & AuthenticatedRequest>();
     const id = String(req.params.id);
     if (!UUID_PATTERN.test(id)) throw notAUuid('id');
-    const caller = req.user!;
-    if (caller.id !== id.toLowerCase() && caller.role !== 'admin') throw ApiException.notFound('User');
-    await this.users.findActive(id.toLowerCase());
+    // The same rule and the same 404 as GET /users/{id}.
+    await this.users.get(req.user!, id.toLowerCase());
     return true;
   }
 }

@@ -27,7 +27,6 @@ export const MAX_JSON_VALUES = 2_000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export type InputProblem =
-  | { kind: 'too-deep' }
   | { kind: 'forbidden-key'; field: string }
   | { kind: 'malformed-string'; field: string; reason: 'surrogate' | 'nul' | 'encoding' };
 
@@ -109,7 +108,7 @@ export function limitJsonBody(_req: unknown, _res: unknown, body: Buffer, encodi
  */
 export function limitFormBody(_req: unknown, _res: unknown, body: Buffer): void {
   const problem = inspectQuery(body.toString('latin1'), true);
-  if (problem) throw Object.assign(inputProblemError(problem), { type: 'entity.invalid.field' });
+  if (problem) throw inputProblemError(problem);
 }
 
 /** Well-formed: no lone UTF-16 surrogate (ES2024's isWellFormed, in Node since 20). */
@@ -123,7 +122,6 @@ function stringProblem(text: string): 'surrogate' | 'nul' | undefined {
 
 interface Pending {
   value: object;
-  depth: number;
   /** Its key in its parent (an index in an array). */
   key: string | number;
   parent: Pending | undefined;
@@ -136,10 +134,11 @@ function pathOf(entry: Pending | undefined, last?: string | number): string {
 }
 
 /**
- * The first problem of a parsed body, or undefined: nested deeper than MAX_BODY_DEPTH, a
- * prototype-named key at any depth, or a string (value or key) that PostgreSQL cannot store as
- * it was sent: a lone surrogate (stored as U+FFFD in text, refused by jsonb) or a NUL. One pass
- * over the body, each value visited once, without recursion; only objects and arrays are queued.
+ * The first problem of a parsed body, or undefined: a prototype-named key at any depth, or a
+ * string (value or key) that PostgreSQL cannot store as it was sent: a lone surrogate (stored as
+ * U+FFFD in text, refused by jsonb) or a NUL. One pass over the body, each value visited once,
+ * without recursion; only objects and arrays are queued. (Depth was bounded before parsing: JSON
+ * by jsonStructureProblem, forms by their flat parser.)
  */
 export function inspectBody(body: unknown): InputProblem | undefined {
   if (typeof body === 'string') {
@@ -147,10 +146,9 @@ export function inspectBody(body: unknown): InputProblem | undefined {
     return reason ? { kind: 'malformed-string', field: '', reason } : undefined;
   }
   if (body === null || typeof body !== 'object') return undefined;
-  const pending: Pending[] = [{ value: body, depth: 1, key: '', parent: undefined }];
+  const pending: Pending[] = [{ value: body, key: '', parent: undefined }];
   while (pending.length > 0) {
     const entry = pending.pop()!;
-    if (entry.depth > MAX_BODY_DEPTH) return { kind: 'too-deep' };
     let problem: InputProblem | undefined;
     if (Array.isArray(entry.value)) {
       const array = entry.value as unknown[];
@@ -176,7 +174,7 @@ function visit(child: unknown, key: string | number, parent: Pending, pending: P
     const reason = stringProblem(child);
     return reason ? { kind: 'malformed-string', field: pathOf(parent, key), reason } : undefined;
   }
-  if (child !== null && typeof child === 'object') pending.push({ value: child, depth: parent.depth + 1, key, parent });
+  if (child !== null && typeof child === 'object') pending.push({ value: child, key, parent });
   return undefined;
 }
 
@@ -222,12 +220,6 @@ const MESSAGES: Record<'surrogate' | 'nul' | 'encoding', string> = {
 
 export function inputProblemError(problem: InputProblem): ApiException {
   switch (problem.kind) {
-    case 'too-deep':
-      return new ApiException(
-        HttpStatus.BAD_REQUEST,
-        'MALFORMED_BODY',
-        `The request body is nested more than ${MAX_BODY_DEPTH} levels deep`,
-      );
     case 'forbidden-key':
       return new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
         { field: problem.field, message: `property ${problem.field} should not exist` },

@@ -91,9 +91,9 @@ const isObject = (value: unknown): value is object => value !== null && typeof v
 /**
  * The cheap checks that come before any per-item work: the body is an object, no array is
  * longer than its limit and no string much longer than its own, no object or array stands where
- * one value belongs, and at most MAX_ERROR_DETAILS properties are unknown, each of one value. Each costs O(1) per
- * property and O(keys) in all, whatever was sent, so a body of 2,000 labels or unknown keys is
- * refused in microseconds. Input within these limits goes on to class-transformer and
+ * one value belongs, and at most MAX_ERROR_DETAILS properties are unknown, each of one value.
+ * Each costs O(1) per property and O(keys) in all, whatever was sent, so a body of 2,000 labels
+ * or unknown keys is refused in microseconds. Input within these limits goes on to class-transformer and
  * class-validator, which then name every problem at once.
  */
 export function checkInputLimits(

@@ -18,7 +18,7 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'UNAVAILABLE; retry after Retry-After seconds',
 };
 
-/** Documents error responses in the error envelope. 401, 429 and 500 are added to every operation. */
+/** Documents error responses in the error envelope. 401, 429, 500, 503 (and 413 with a body) are added to every operation. */
 export const ApiErrors = (...statuses: number[]): MethodDecorator & ClassDecorator =>
   applyDecorators(
     ...statuses.map((status) => ApiResponse({ status, description: ERROR_DESCRIPTIONS[status], type: ErrorEnvelope })),

@@ -7,6 +7,7 @@ type Operation = {
   security?: Record<string, string[]>[];
   responses: Record<string, { description: string; headers?: Record<string, unknown>; content?: unknown }>;
   parameters?: unknown[];
+  requestBody?: unknown;
   'x-public'?: boolean;
 };
 
@@ -123,8 +124,12 @@ function addSharedResponses(document: OpenAPIObject): void {
       operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/X-Request-Id' }];
 
       if (!isPublic) operation.responses['401'] ??= errorResponse(401);
+      // Any body can be over its limits (1 MiB, 2,000 JSON values); any request can meet a
+      // database that is down or an instance that is shutting down.
+      if (operation.requestBody) operation.responses['413'] ??= errorResponse(413);
       operation.responses['429'] ??= errorResponse(429);
       operation.responses['500'] ??= errorResponse(500);
+      operation.responses['503'] ??= errorResponse(503);
       for (const [status, response] of Object.entries(operation.responses)) {
         const code = Number(status);
         response.headers = {
