@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
-import { SessionsModule } from './auth/sessions/sessions.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter';
 import { ContentTypeGuard } from './common/http/content-type.guard';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';

@@ -5,7 +5,7 @@
  *
  * - request ids and logging (src/common/http/request-id.ts, src/logging/request-logger.ts):
  *   a well-formed incoming X-Request-Id is reused, else a random UUID; one pino line per request;
- * - authentication (src/auth/auth.guard.ts, src/auth/sessions/access-token.service.ts): HS256
+ * - authentication (src/auth/auth.guard.ts, src/sessions/access-token.service.ts): HS256
  *   with a key prepared once, issuer, audience, exp/nbf, `typ: 'access'`, sub/sid/role checked;
  * - GET /api/v1/tasks/:taskId (TasksService.get): the same single statement, task + membership;
  * - GET /api/v1/projects/:projectId/tasks (TasksService.listInProject): the membership query of

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { AuthenticatedRequest } from '../common/auth/auth-user';
 import { ADMIN_ONLY, IS_PUBLIC } from '../common/decorators/metadata-keys';
 import { ApiException } from '../common/http/api-exception';
-import { AccessTokenService } from './sessions/access-token.service';
+import { AccessTokenService } from '../sessions/access-token.service';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/i;
 

@@ -9,8 +9,8 @@ import { UserResponse } from '../users/user.response';
 import { NewUser, UsersService } from '../users/users.service';
 import { AuthTokensResponse } from './dto/auth.dto';
 import { LoginRateLimiter } from './login-rate-limiter';
-import { AccessTokenService } from './sessions/access-token.service';
-import { SessionService } from './sessions/session.service';
+import { AccessTokenService } from '../sessions/access-token.service';
+import { SessionService } from '../sessions/session.service';
 
 const BAD_CREDENTIALS = 'Invalid email or password';
 

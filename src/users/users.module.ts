@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SessionsModule } from '../auth/sessions/sessions.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { PaginationModule } from '../common/pagination/pagination.module';
 import { AuditModule } from '../audit/audit.module';
 import { AdminBootstrap } from './admin-bootstrap';

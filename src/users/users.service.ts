@@ -9,7 +9,7 @@ import { ExpectedVersions, versionMatches } from '../common/http/etag';
 import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import { isUniqueViolation } from '../database/database-errors';
-import { SessionService } from '../auth/sessions/session.service';
+import { SessionService } from '../sessions/session.service';
 import { ListUsersQuery } from './dto/list-users.query';
 import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { AppConfig } from '../../config/app-config';
-import { ApiException } from '../../common/http/api-exception';
+import { AppConfig } from '../config/app-config';
+import { ApiException } from '../common/http/api-exception';
 import { RevocationRegistry } from './revocation-registry';
 
 export type RevocationReason = 'logout' | 'reuse' | 'password_change' | 'role_change' | 'account_deleted';

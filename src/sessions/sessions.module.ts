@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createSecretKey } from 'node:crypto';
-import { AppConfig } from '../../config/app-config';
+import { AppConfig } from '../config/app-config';
 import { AccessTokenService, TOKEN_AUDIENCE, TOKEN_ISSUER } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
 import { RevocationRegistry } from './revocation-registry';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { AppConfig } from '../../config/app-config';
-import { ApiException } from '../../common/http/api-exception';
-import { AuthUser, PLATFORM_ROLES, PlatformRole } from '../../common/auth/auth-user';
+import { AppConfig } from '../config/app-config';
+import { ApiException } from '../common/http/api-exception';
+import { AuthUser, PLATFORM_ROLES, PlatformRole } from '../common/auth/auth-user';
 import { RevocationRegistry } from './revocation-registry';
 
 export const TOKEN_ISSUER = 'tasklane';

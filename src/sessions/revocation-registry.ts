@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import { AppConfig } from '../../config/app-config';
+import { AppConfig } from '../config/app-config';
 
 const CHANNEL = 'tasklane_sessions_revoked';
 // NOTIFY payloads are limited to 8000 bytes; 36-character ids plus commas fit 200 a message.
