@@ -1,5 +1,8 @@
-import type { PlatformRole } from '../../common/auth/auth-user';
-import { EmailField, NameField, PasswordField, RoleField } from './user-fields';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
+import { PLATFORM_ROLES, PlatformRole } from '../../common/auth/auth-user';
+import { OptionalField } from '../../common/http/validation';
+import { EmailField, NameField, PasswordField } from './user-fields';
 
 export class CreateUserDto {
   @EmailField()
@@ -11,6 +14,12 @@ export class CreateUserDto {
   @NameField()
   name: string;
 
-  @RoleField()
+  @ApiPropertyOptional({
+    enum: PLATFORM_ROLES,
+    enumName: 'PlatformRole',
+    description: 'Platform role; only admins may set it',
+  })
+  @OptionalField()
+  @IsIn(PLATFORM_ROLES)
   role?: PlatformRole;
 }

@@ -1,14 +1,8 @@
-import type { PlatformRole } from '../../common/auth/auth-user';
-import { EmailField, NameField, RoleField } from './user-fields';
+import { PickType } from '@nestjs/swagger';
+import { CreateUserDto } from './create-user.dto';
 
-/** PUT: every field a user can change. `role` is admin-only; left out, it stays as it is. */
-export class ReplaceUserDto {
-  @NameField()
-  name: string;
-
-  @EmailField()
-  email: string;
-
-  @RoleField()
-  role?: PlatformRole;
-}
+/**
+ * PUT: every field a user can change (the password changes through /auth/password). `role` is
+ * admin-only; left out, it stays as it is.
+ */
+export class ReplaceUserDto extends PickType(CreateUserDto, ['email', 'name', 'role'] as const) {}

@@ -1,14 +1,5 @@
-import type { PlatformRole } from '../../common/auth/auth-user';
-import { EmailField, NameField, RoleField } from './user-fields';
+import { PartialType } from '@nestjs/swagger';
+import { ReplaceUserDto } from './replace-user.dto';
 
-/** PATCH: any subset of the fields of PUT. */
-export class UpdateUserDto {
-  @NameField(true)
-  name?: string;
-
-  @EmailField(true)
-  email?: string;
-
-  @RoleField()
-  role?: PlatformRole;
-}
+/** PATCH: any subset of the fields of PUT. A field sent as null is validated (and refused), not skipped. */
+export class UpdateUserDto extends PartialType(ReplaceUserDto, { skipNullProperties: false }) {}
