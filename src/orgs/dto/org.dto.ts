@@ -1,72 +1,51 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
+import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ORG_ROLES, OrgRole } from '../../common/tenancy/org-role';
 import { OptionalField, Trim } from '../../common/http/validation';
 import { EmailField } from '../../users/dto/user-fields';
 import { ListQuery } from '../../common/pagination/list.query';
 
-const SlugField = (): PropertyDecorator =>
-  applyDecorators(
-    ApiPropertyOptional({
-      pattern: '^[a-z0-9-]{2,48}$',
-      minLength: 2,
-      maxLength: 48,
-      description: 'Unique; derived from the name when left out',
-    }),
-    OptionalField(),
-    IsString(),
-    MaxLength(48),
-    Matches(/^[a-z0-9-]{2,48}$/, { message: 'slug must be 2 to 48 lower-case letters, digits or hyphens' }),
-  );
-
-const OrgNameField = (optional: boolean): PropertyDecorator =>
-  applyDecorators(
-    (optional ? ApiPropertyOptional : ApiProperty)({ minLength: 1, maxLength: 100, example: 'Acme Inc.' }),
-    ...(optional ? [OptionalField()] : []),
-    Trim(),
-    IsString(),
-    IsNotEmpty(),
-    MaxLength(100),
-  );
-
 export class CreateOrgDto {
-  @OrgNameField(false)
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Inc.' })
+  @Trim()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
   name: string;
 
-  @SlugField()
+  @ApiPropertyOptional({
+    pattern: '^[a-z0-9-]{2,48}$',
+    minLength: 2,
+    maxLength: 48,
+    description: 'Unique; derived from the name when left out',
+  })
+  @OptionalField()
+  @IsString()
+  @MaxLength(48)
+  @Matches(/^[a-z0-9-]{2,48}$/, { message: 'slug must be 2 to 48 lower-case letters, digits or hyphens' })
   slug?: string;
 }
 
-export class UpdateOrgDto {
-  @OrgNameField(true)
-  name?: string;
-
-  @SlugField()
-  slug?: string;
-}
-
-const RoleField = (): PropertyDecorator =>
-  applyDecorators(ApiProperty({ enum: ORG_ROLES, enumName: 'OrgRole' }), IsIn(ORG_ROLES));
+/** PATCH: any subset of the fields of POST. A field sent as null is validated (and refused), not skipped. */
+export class UpdateOrgDto extends PartialType(CreateOrgDto, { skipNullProperties: false }) {}
 
 export class AddMemberDto {
   @EmailField()
   email: string;
 
-  @RoleField()
+  @ApiProperty({ enum: ORG_ROLES, enumName: 'OrgRole' })
+  @IsIn(ORG_ROLES)
   role: OrgRole;
 }
 
-export class UpdateMemberDto {
-  @RoleField()
-  role: OrgRole;
-}
+/** PATCH: the role is the only thing a membership has to change. */
+export class UpdateMemberDto extends PickType(AddMemberDto, ['role'] as const) {}
 
 export const ORG_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;
 
 export class ListOrgsQuery extends ListQuery {
   @ApiPropertyOptional({ enum: ORG_SORTS, enumName: 'OrgSort', default: 'name' })
-  @OptionalField()
+  @IsOptional()
   @IsIn(ORG_SORTS)
   sort: (typeof ORG_SORTS)[number] = 'name';
 }
