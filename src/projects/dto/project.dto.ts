@@ -1,35 +1,25 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { OptionalField, Trim } from '../../common/http/validation';
 import { ListQuery } from '../../common/pagination/list.query';
 
-const NameField = (optional: boolean): PropertyDecorator =>
+const NameField = (): PropertyDecorator =>
   applyDecorators(
-    (optional ? ApiPropertyOptional : ApiProperty)({ minLength: 1, maxLength: 100, example: 'Engineering' }),
-    ...(optional ? [OptionalField()] : []),
+    ApiProperty({ minLength: 1, maxLength: 100, example: 'Engineering' }),
     Trim(),
     IsString(),
     IsNotEmpty(),
     MaxLength(100),
   );
 
-const DescriptionField = (optional: boolean): PropertyDecorator =>
+/** Required on PUT; optional on POST, where a project created without one has ''. */
+const DescriptionField = ({ optional = false } = {}): PropertyDecorator =>
   applyDecorators(
-    (optional ? ApiPropertyOptional : ApiProperty)({ maxLength: 10000, default: optional ? '' : undefined }),
+    optional ? ApiPropertyOptional({ maxLength: 10000, default: '' }) : ApiProperty({ maxLength: 10000 }),
     ...(optional ? [OptionalField()] : []),
     IsString(),
     MaxLength(10000),
-  );
-
-const ArchivedField = (optional: boolean): PropertyDecorator =>
-  applyDecorators(
-    (optional ? ApiPropertyOptional : ApiProperty)({
-      type: Boolean,
-      description: 'Archived projects take no new tasks',
-    }),
-    ...(optional ? [OptionalField()] : []),
-    IsBoolean(),
   );
 
 export class CreateProjectDto {
@@ -45,35 +35,28 @@ export class CreateProjectDto {
   @Matches(/^[A-Z0-9]{2,10}$/, { message: 'key must be 2 to 10 upper-case letters or digits' })
   key: string;
 
-  @NameField(false)
+  @NameField()
   name: string;
 
-  @DescriptionField(true)
+  @DescriptionField({ optional: true })
   description?: string;
 }
 
 /** PUT: every mutable field (the key is fixed at creation). */
 export class ReplaceProjectDto {
-  @NameField(false)
+  @NameField()
   name: string;
 
-  @DescriptionField(false)
+  @DescriptionField()
   description: string;
 
-  @ArchivedField(false)
+  @ApiProperty({ type: Boolean, description: 'Archived projects take no new tasks' })
+  @IsBoolean()
   archived: boolean;
 }
 
-export class UpdateProjectDto {
-  @NameField(true)
-  name?: string;
-
-  @DescriptionField(true)
-  description?: string;
-
-  @ArchivedField(true)
-  archived?: boolean;
-}
+/** PATCH: any subset of the fields of PUT. A field sent as null is validated (and refused), not skipped. */
+export class UpdateProjectDto extends PartialType(ReplaceProjectDto, { skipNullProperties: false }) {}
 
 export const PROJECT_SORTS = ['createdAt', '-createdAt', 'name', '-name', 'key', '-key'] as const;
 
