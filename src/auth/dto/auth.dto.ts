@@ -1,7 +1,17 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { EmailField, NameField, PasswordField } from '../../users/dto/user-fields';
 import { UserResponse } from '../../users/user.response';
+
+/** A password given to prove who one is: checked against the stored hash, so any length up to 128. */
+const CurrentPasswordField = (example?: string): PropertyDecorator =>
+  applyDecorators(
+    ApiProperty({ maxLength: 128, format: 'password', example }),
+    IsString(),
+    IsNotEmpty(),
+    MaxLength(128),
+  );
 
 export class RegisterDto {
   @EmailField()
@@ -18,10 +28,7 @@ export class LoginDto {
   @EmailField()
   email: string;
 
-  @ApiProperty({ maxLength: 128, format: 'password', example: 'correct horse battery' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(128)
+  @CurrentPasswordField('correct horse battery')
   password: string;
 }
 
@@ -34,10 +41,7 @@ export class RefreshTokenDto {
 }
 
 export class ChangePasswordDto {
-  @ApiProperty({ maxLength: 128, format: 'password' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(128)
+  @CurrentPasswordField()
   currentPassword: string;
 
   @PasswordField('8 to 128 characters')

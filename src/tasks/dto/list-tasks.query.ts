@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
@@ -26,31 +27,35 @@ const List = () =>
     (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])),
   );
 
+/** Any of a fixed set of values, at most as many as the set has. */
+const EnumListField = (values: readonly string[], description: string): PropertyDecorator =>
+  applyDecorators(
+    ApiPropertyOptional({ isArray: true, enum: values, maxItems: values.length, description }),
+    IsOptional(),
+    List(),
+    ArrayMaxSize(values.length),
+    IsIn(values, { each: true }),
+  );
+
+const DueDateField = (bound: 'on or before' | 'on or after'): PropertyDecorator =>
+  applyDecorators(
+    ApiPropertyOptional({
+      format: 'date',
+      maxLength: DATE_MAX_LENGTH,
+      example: DATE_EXAMPLE,
+      description: `Due ${bound} this date (YYYY-MM-DD)`,
+    }),
+    IsOptional(),
+    IsCalendarDate(),
+  );
+
 const UUID_ME_NONE = /^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
 
 export class ListTasksQuery extends ListQuery {
-  @ApiPropertyOptional({
-    isArray: true,
-    enum: TASK_STATUSES,
-    maxItems: 4,
-    description: 'Repeat it or give a comma list: any of them',
-  })
-  @IsOptional()
-  @List()
-  @ArrayMaxSize(4)
-  @IsIn(TASK_STATUSES, { each: true })
+  @EnumListField(TASK_STATUSES, 'Repeat it or give a comma list: any of them')
   status?: TaskStatus[];
 
-  @ApiPropertyOptional({
-    isArray: true,
-    enum: TASK_PRIORITIES,
-    maxItems: 4,
-    description: 'Repeat it or give a comma list',
-  })
-  @IsOptional()
-  @List()
-  @ArrayMaxSize(4)
-  @IsIn(TASK_PRIORITIES, { each: true })
+  @EnumListField(TASK_PRIORITIES, 'Repeat it or give a comma list')
   priority?: TaskPriority[];
 
   @ApiPropertyOptional({
@@ -78,24 +83,10 @@ export class ListTasksQuery extends ListQuery {
   @MaxLength(200)
   q?: string;
 
-  @ApiPropertyOptional({
-    format: 'date',
-    maxLength: DATE_MAX_LENGTH,
-    example: DATE_EXAMPLE,
-    description: 'Due on or before this date (YYYY-MM-DD)',
-  })
-  @IsOptional()
-  @IsCalendarDate()
+  @DueDateField('on or before')
   dueBefore?: string;
 
-  @ApiPropertyOptional({
-    format: 'date',
-    maxLength: DATE_MAX_LENGTH,
-    example: DATE_EXAMPLE,
-    description: 'Due on or after this date (YYYY-MM-DD)',
-  })
-  @IsOptional()
-  @IsCalendarDate()
+  @DueDateField('on or after')
   dueAfter?: string;
 
   @ApiPropertyOptional({
