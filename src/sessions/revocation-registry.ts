@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import type { Transaction } from '../database/unit-of-work';
+import { SessionsRepository } from './sessions.repository';
 
 const CHANNEL = 'tasklane_sessions_revoked';
 // NOTIFY payloads are limited to 8000 bytes; 36-character ids plus commas fit 200 a message.
@@ -13,7 +14,8 @@ const RECONNECT_DELAY_MS = 1000;
  * costs no database query. Every instance LISTENs on one PostgreSQL channel; a revocation is
  * NOTIFYed in the transaction that revokes, so every instance hears of it as soon as it commits.
  * Entries are kept for as long as an access token of that session could still be unexpired.
- * After a (re)connection the list is reloaded from the database, so nothing is missed.
+ * After a (re)connection the list is reloaded from the database, so nothing is missed. The
+ * listener is a connection of its own (LISTEN holds it), not one of the pool's.
  */
 @Injectable()
 export class RevocationRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -27,7 +29,7 @@ export class RevocationRegistry implements OnApplicationBootstrap, OnApplication
   private reconnectTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly sessions: SessionsRepository,
     private readonly config: AppConfig,
   ) {
     // An access token lives JWT_ACCESS_TTL; a minute more covers clock skew between instances.
@@ -50,11 +52,10 @@ export class RevocationRegistry implements OnApplicationBootstrap, OnApplication
     return this.revoked.has(sessionId);
   }
 
-  /** Tells every instance, when `manager`'s transaction commits. */
-  async publish(manager: EntityManager, sessionIds: string[]): Promise<void> {
+  /** Tells every instance (this one included), when `tx` commits. */
+  async publish(tx: Transaction, sessionIds: string[]): Promise<void> {
     for (let i = 0; i < sessionIds.length; i += IDS_PER_NOTIFICATION) {
-      const chunk = sessionIds.slice(i, i + IDS_PER_NOTIFICATION).join(',');
-      await manager.query('SELECT pg_notify($1, $2)', [CHANNEL, chunk]);
+      await this.sessions.notify(tx, CHANNEL, sessionIds.slice(i, i + IDS_PER_NOTIFICATION).join(','));
     }
   }
 
@@ -89,11 +90,8 @@ export class RevocationRegistry implements OnApplicationBootstrap, OnApplication
   }
 
   private async reload(): Promise<void> {
-    const rows: { id: string; revoked_at: Date }[] = await this.dataSource.query(
-      `SELECT id, revoked_at FROM session_families WHERE revoked_at > now() - make_interval(secs => $1)`,
-      [this.retentionMs / 1000],
-    );
-    for (const row of rows) this.remember([row.id], row.revoked_at.getTime() + this.retentionMs);
+    const rows = await this.sessions.revokedWithin(this.retentionMs / 1000);
+    for (const row of rows) this.remember([row.id], row.revokedAt.getTime() + this.retentionMs);
   }
 
   private prune(): void {

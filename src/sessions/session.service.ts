@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { ApiException } from '../common/http/api-exception';
+import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { RevocationRegistry } from './revocation-registry';
+import { SessionsRepository } from './sessions.repository';
 
 export type RevocationReason = 'logout' | 'reuse' | 'password_change' | 'role_change' | 'account_deleted';
 
@@ -13,37 +14,34 @@ export interface RotatedSession {
   refreshToken: string;
 }
 
-/** The outcome of revoking inside a transaction; `applied` once the transaction committed. */
-export class Revocation {
-  constructor(readonly sessionIds: string[]) {}
-}
-
 const hashToken = (token: string): Buffer => createHash('sha256').update(token).digest();
 
 /**
  * Sessions and their refresh tokens. A refresh token is 256 random bits, stored as its SHA-256,
  * used once: each use replaces it with the next of its family. Presenting a used token means
  * it was copied, so the whole family is revoked.
+ *
+ * A revocation is announced in the transaction that revokes (NOTIFY, heard by every instance
+ * when it commits) and applied on this instance by an after-commit effect of that transaction,
+ * so that it takes effect here at once, and never for a revocation that rolled back.
  */
 @Injectable()
 export class SessionService {
   private readonly refreshTtlSeconds: number;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly sessions: SessionsRepository,
     private readonly revocations: RevocationRegistry,
+    private readonly unitOfWork: UnitOfWork,
     config: AppConfig,
   ) {
     this.refreshTtlSeconds = config.env.JWT_REFRESH_TTL;
   }
 
-  /** Starts a session for a user that has just proven who they are. */
-  async start(manager: EntityManager, userId: string): Promise<{ sessionId: string; refreshToken: string }> {
-    const [family]: { id: string }[] = await manager.query(
-      'INSERT INTO session_families (user_id) VALUES ($1) RETURNING id',
-      [userId],
-    );
-    return { sessionId: family.id, refreshToken: await this.issueRefreshToken(manager, family.id) };
+  /** Starts a session, in `tx`, for a user that has just proven who they are. */
+  async start(tx: Transaction, userId: string): Promise<{ sessionId: string; refreshToken: string }> {
+    const sessionId = await this.sessions.insertFamily(tx, userId);
+    return { sessionId, refreshToken: await this.issueRefreshToken(tx, sessionId) };
   }
 
   /**
@@ -53,91 +51,55 @@ export class SessionService {
    */
   async rotate<Account>(
     refreshToken: string,
-    lockAccount: (manager: EntityManager, userId: string) => Promise<Account | undefined>,
+    lockAccount: (tx: Transaction, userId: string) => Promise<Account | undefined>,
   ): Promise<RotatedSession & { account: Account }> {
-    const outcome = await this.dataSource.transaction(async (manager) => {
-      const [row]: {
-        id: string;
-        family_id: string;
-        user_id: string;
-        used_at: Date | null;
-        expired: boolean;
-        revoked_at: Date | null;
-      }[] = await manager.query(
-        `SELECT t.id, t.family_id, f.user_id, t.used_at, t.expires_at <= now() AS expired, f.revoked_at
-           FROM refresh_tokens t JOIN session_families f ON f.id = t.family_id
-          WHERE t.token_hash = $1
-          FOR UPDATE OF t, f`,
-        [hashToken(refreshToken)],
-      );
-      if (!row || row.revoked_at || row.expired) return { rejected: 'Invalid or expired refresh token' } as const;
-      if (row.used_at) {
-        const revocation = await this.revokeSessions(manager, [row.family_id], 'reuse');
-        return { rejected: 'Refresh token already used; the session has been revoked', revocation } as const;
+    // A refused token is thrown after the transaction: a reuse's revocation must commit.
+    const outcome = await this.unitOfWork.run(async (tx) => {
+      const token = await this.sessions.lockToken(tx, hashToken(refreshToken));
+      if (!token || token.revokedAt || token.expired) return { rejected: 'Invalid or expired refresh token' } as const;
+      if (token.usedAt) {
+        await this.revoke(tx, [token.familyId], 'reuse');
+        return { rejected: 'Refresh token already used; the session has been revoked' } as const;
       }
-      const account = await lockAccount(manager, row.user_id);
+      const account = await lockAccount(tx, token.userId);
       if (account === undefined) return { rejected: 'Invalid or expired refresh token' } as const;
-      await manager.query('UPDATE refresh_tokens SET used_at = now() WHERE id = $1', [row.id]);
-      const next = await this.issueRefreshToken(manager, row.family_id);
-      return { session: { userId: row.user_id, sessionId: row.family_id, refreshToken: next, account } } as const;
+      await this.sessions.markUsed(tx, token.id);
+      const next = await this.issueRefreshToken(tx, token.familyId);
+      return { session: { userId: token.userId, sessionId: token.familyId, refreshToken: next, account } } as const;
     });
-    if ('rejected' in outcome) {
-      if (outcome.revocation) this.applied(outcome.revocation);
-      throw ApiException.unauthenticated(outcome.rejected);
-    }
+    if ('rejected' in outcome) throw ApiException.unauthenticated(outcome.rejected);
     return outcome.session;
   }
 
   /** Revokes the session a refresh token belongs to (logout). Unknown tokens are a 401. */
   async endSession(refreshToken: string): Promise<void> {
-    const revocation = await this.dataSource.transaction(async (manager) => {
-      const [row]: { family_id: string }[] = await manager.query(
-        'SELECT family_id FROM refresh_tokens WHERE token_hash = $1',
-        [hashToken(refreshToken)],
-      );
-      if (!row) return undefined;
-      return this.revokeSessions(manager, [row.family_id], 'logout');
+    const known = await this.unitOfWork.run(async (tx) => {
+      const familyId = await this.sessions.familyOf(tx, hashToken(refreshToken));
+      if (!familyId) return false;
+      await this.revoke(tx, [familyId], 'logout');
+      return true;
     });
-    if (!revocation) throw ApiException.unauthenticated('Invalid refresh token');
-    this.applied(revocation);
+    if (!known) throw ApiException.unauthenticated('Invalid refresh token');
   }
 
-  /** Revokes every live session of a user, in the caller's transaction; call applied() after commit. */
-  async revokeAllOfUser(manager: EntityManager, userId: string, reason: RevocationReason): Promise<Revocation> {
-    // TypeORM answers an UPDATE with [rows, rowCount], not the rows alone.
-    const [rows]: [{ id: string }[], number] = await manager.query(
-      `UPDATE session_families SET revoked_at = now(), revoked_reason = $2
-        WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`,
-      [userId, reason],
-    );
-    const ids = rows.map((r) => r.id);
-    await this.revocations.publish(manager, ids);
-    return new Revocation(ids);
+  /** Revokes every live session of a user in `tx`, effective everywhere once it commits. */
+  async revokeAllOfUser(tx: Transaction, userId: string, reason: RevocationReason): Promise<void> {
+    await this.announce(tx, await this.sessions.revokeAllOfUser(tx, userId, reason));
   }
 
-  /** Makes a committed revocation effective on this instance at once. */
-  applied(revocation: Revocation): void {
-    this.revocations.remember(revocation.sessionIds);
+  private async revoke(tx: Transaction, familyIds: string[], reason: RevocationReason): Promise<void> {
+    await this.announce(tx, await this.sessions.revokeFamilies(tx, familyIds, reason));
   }
 
-  private async revokeSessions(manager: EntityManager, ids: string[], reason: RevocationReason): Promise<Revocation> {
-    const [rows]: [{ id: string }[], number] = await manager.query(
-      `UPDATE session_families SET revoked_at = now(), revoked_reason = $2
-        WHERE id = ANY($1) AND revoked_at IS NULL RETURNING id`,
-      [ids, reason],
-    );
-    const revoked = rows.map((r) => r.id);
-    await this.revocations.publish(manager, revoked);
-    return new Revocation(revoked);
+  /** Every instance hears of it by NOTIFY when `tx` commits; this one applies it at once then. */
+  private async announce(tx: Transaction, sessionIds: string[]): Promise<void> {
+    await this.revocations.publish(tx, sessionIds);
+    tx.afterCommit(() => this.revocations.remember(sessionIds));
   }
 
-  private async issueRefreshToken(manager: EntityManager, familyId: string): Promise<string> {
+  private async issueRefreshToken(tx: Transaction, familyId: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');
-    await manager.query(
-      `INSERT INTO refresh_tokens (family_id, token_hash, expires_at)
-       VALUES ($1, $2, now() + make_interval(secs => $3))`,
-      [familyId, hashToken(token), this.refreshTtlSeconds],
-    );
+    await this.sessions.insertRefreshToken(tx, familyId, hashToken(token), this.refreshTtlSeconds);
     return token;
   }
 }

@@ -8,6 +8,7 @@ import { RefreshToken } from './refresh-token.entity';
 import { RevocationRegistry } from './revocation-registry';
 import { SessionFamily } from './session-family.entity';
 import { SessionService } from './session.service';
+import { SessionsRepository } from './sessions.repository';
 
 /**
  * Sessions, refresh tokens, access tokens and revocation: what both auth (sign-in) and users
@@ -29,7 +30,7 @@ import { SessionService } from './session.service';
       },
     }),
   ],
-  providers: [AccessTokenService, SessionService, RevocationRegistry],
+  providers: [SessionsRepository, AccessTokenService, SessionService, RevocationRegistry],
   exports: [AccessTokenService, SessionService],
 })
 export class SessionsModule {}
