@@ -87,6 +87,6 @@ export class UsersController {
     @UuidParam('id') id: string,
     @IfMatch() expected: ExpectedVersions,
   ): Promise<void> {
-    await this.users.delete(caller, id, expected, actor.requestId);
+    await this.users.delete(caller, actor, id, expected);
   }
 }

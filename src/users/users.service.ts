@@ -1,20 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { Actor, AuthUser, PlatformRole } from '../common/auth/auth-user';
-import { OrgRole } from '../common/tenancy/org-role';
-import { AuditService } from '../audit/audit.service';
+import type { Actor, AuthUser, PlatformRole } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
 import { ExpectedVersions, versionMatches } from '../common/http/etag';
-import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
+import { listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import { isUniqueViolation } from '../database/database-errors';
+import { Transaction, UnitOfWork } from '../database/unit-of-work';
+import { MembersService } from '../orgs/members.service';
 import { SessionService } from '../sessions/session.service';
+import { FileDeletionQueue } from '../storage/file-deletion.queue';
 import { ListUsersQuery } from './dto/list-users.query';
 import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
 import { UserResponse } from './user.response';
-import { FileDeletionQueue } from '../storage/file-deletion.queue';
+import { USER_SORT_COLUMNS, UserChanges, UsersRepository } from './users.repository';
 
 export interface NewUser {
   email: string;
@@ -23,80 +22,69 @@ export interface NewUser {
   role?: PlatformRole;
 }
 
-export interface UserChanges {
-  name?: string;
-  email?: string;
-  role?: PlatformRole;
-}
-
-const SORT_COLUMNS = { createdAt: 'u.created_at', name: 'u.name' } as const;
-
 const emailTaken = (): ApiException => ApiException.conflict('A user with this email already exists');
 
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
-    private readonly paginator: CursorPaginator,
-    private readonly audit: AuditService,
+    private readonly members: MembersService,
     private readonly fileDeletions: FileDeletionQueue,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
-  /** Creates a user, in the caller's transaction when one is given. Taken email → 409. */
-  async create(input: NewUser, manager: EntityManager = this.dataSource.manager): Promise<User> {
+  /**
+   * Creates a user, in the caller's transaction when one is given (else in its own, once the
+   * password is hashed). Taken email → 409.
+   */
+  async create(input: NewUser, tx?: Transaction): Promise<User> {
     const passwordHash = await this.hasher.hash(input.password);
-    try {
-      const [row]: { id: string }[] = await manager.query(
-        'INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING id',
-        [input.email, input.name, passwordHash, input.role ?? 'user'],
-      );
-      return await this.findActive(row.id, manager);
-    } catch (error) {
-      if (isUniqueViolation(error, 'users_email_key')) throw emailTaken();
-      throw error;
-    }
+    const insert = async (into: Transaction): Promise<User> => {
+      try {
+        const id = await this.users.insert(into, {
+          email: input.email,
+          name: input.name,
+          passwordHash,
+          role: input.role ?? 'user',
+        });
+        return await this.findActive(id, into);
+      } catch (error) {
+        if (isUniqueViolation(error, 'users_email_key')) throw emailTaken();
+        throw error;
+      }
+    };
+    return tx ? insert(tx) : this.unitOfWork.run(insert);
   }
 
   /** The active user with this email and its password hash, for signing in. */
   findForSignIn(email: string): Promise<(User & { passwordHash: string }) | null> {
-    return this.dataSource
-      .createQueryBuilder(User, 'u')
-      .addSelect('u.passwordHash')
-      .where('u.email = :email AND u.deleted_at IS NULL', { email })
-      .getOne() as Promise<(User & { passwordHash: string }) | null>;
+    return this.users.findForSignIn(email);
   }
 
   /**
-   * The active user's platform role and password hash, the row locked FOR SHARE until the
-   * caller's transaction ends. Starting a session under this lock means that a password change,
-   * role change or deletion that committed first is seen here (and the session refused or
-   * issued with the new role), and one that comes after waits for the session and then revokes it.
+   * The active user's platform role and password hash, the row locked FOR SHARE until `tx`
+   * ends. Starting a session under this lock means that a password change, role change or
+   * deletion that committed first is seen here (and the session refused or issued with the new
+   * role), and one that comes after waits for the session and then revokes it.
    */
-  async lockForSession(
-    manager: EntityManager,
-    id: string,
-  ): Promise<{ role: PlatformRole; passwordHash: string } | undefined> {
-    const [row]: { role: PlatformRole; password_hash: string }[] = await manager.query(
-      'SELECT role, password_hash FROM users WHERE id = $1 AND deleted_at IS NULL FOR SHARE',
-      [id],
-    );
-    return row && { role: row.role, passwordHash: row.password_hash };
+  lockForSession(tx: Transaction, id: string): Promise<{ role: PlatformRole; passwordHash: string } | undefined> {
+    return this.users.lockForSession(tx, id);
   }
 
-  async passwordHashOf(id: string): Promise<string | undefined> {
-    const [row]: { password_hash: string }[] = await this.dataSource.query(
-      'SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL',
-      [id],
-    );
-    return row?.password_hash;
+  passwordHashOf(id: string): Promise<string | undefined> {
+    return this.users.passwordHashOf(id);
   }
 
-  async findActive(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<User> {
-    const qb = manager.createQueryBuilder(User, 'u').where('u.id = :id AND u.deleted_at IS NULL', { id });
-    if (lock) qb.setLock('pessimistic_write');
-    const user = await qb.getOne();
+  /** A new password hash; ending the user's sessions is the caller's rule (it runs in `tx` too). */
+  setPassword(tx: Transaction, id: string, passwordHash: string): Promise<void> {
+    return this.users.setPassword(tx, id, passwordHash);
+  }
+
+  /** The active user (in `tx` when given); 404 otherwise. */
+  async findActive(id: string, tx?: Transaction): Promise<User> {
+    const user = await this.users.findActive(id, tx);
     if (!user) throw ApiException.notFound('User');
     return user;
   }
@@ -108,24 +96,20 @@ export class UsersService {
   }
 
   list(query: ListUsersQuery): Promise<Page<UserResponse>> {
-    const qb = this.dataSource.createQueryBuilder(User, 'u').where('u.deleted_at IS NULL');
-    if (query.q) {
-      const pattern = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      qb.andWhere('(u.name ILIKE :pattern OR u.email ILIKE :pattern)', { pattern });
-    }
-    if (query.role) qb.andWhere('u.role = :role', { role: query.role });
-    const descending = query.sort.startsWith('-');
-    const field = query.sort.replace('-', '') as keyof typeof SORT_COLUMNS;
-    return this.paginator.paginate(qb, {
-      scope: listScope('users', { q: query.q, role: query.role, sort: query.sort }),
-      sortColumn: SORT_COLUMNS[field],
-      idColumn: 'u.id',
-      direction: descending ? 'DESC' : 'ASC',
-      position: (u) => [field === 'name' ? u.name : u.createdAt.toISOString(), u.id],
-      map: UserResponse.from,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    const field = query.sort.replace('-', '') as keyof typeof USER_SORT_COLUMNS;
+    return this.users.list(
+      { q: query.q, role: query.role },
+      {
+        scope: listScope('users', { q: query.q, role: query.role, sort: query.sort }),
+        sortColumn: USER_SORT_COLUMNS[field],
+        idColumn: 'u.id',
+        direction: query.sort.startsWith('-') ? 'DESC' : 'ASC',
+        position: (u) => [field === 'name' ? u.name : u.createdAt.toISOString(), u.id],
+        map: UserResponse.from,
+        limit: query.limit,
+        cursor: query.cursor,
+      },
+    );
   }
 
   /**
@@ -137,89 +121,44 @@ export class UsersService {
     this.assertVisible(caller, id);
     if (changes.role !== undefined && caller.role !== 'admin')
       throw ApiException.forbidden('Only admins can change a role');
-    const { user, revocation } = await this.dataSource.transaction(async (manager) => {
-      const current = await this.findActive(id, manager, true);
-      if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
-      if (Object.keys(changes).length === 0) return { user: current, revocation: undefined };
-      const roleChanged = changes.role !== undefined && changes.role !== current.role;
+    return this.unitOfWork.run(async (tx) => {
+      const current = await this.lockForChange(tx, id, expected);
+      if (Object.keys(changes).length === 0) return UserResponse.from(current);
+      let updated: User;
       try {
-        await manager
-          .createQueryBuilder()
-          .update(User)
-          .set({ ...changes, updatedAt: () => 'now()', version: () => 'version + 1' })
-          .where('id = :id', { id })
-          .execute();
+        updated = await this.users.update(tx, id, changes);
       } catch (error) {
         if (isUniqueViolation(error, 'users_email_key')) throw emailTaken();
         throw error;
       }
-      const updated = await this.findActive(id, manager);
-      return {
-        user: updated,
-        revocation: roleChanged ? await this.sessions.revokeAllOfUser(manager, id, 'role_change') : undefined,
-      };
+      if (changes.role !== undefined && changes.role !== current.role) {
+        await this.sessions.revokeAllOfUser(tx, id, 'role_change');
+      }
+      return UserResponse.from(updated);
     });
-    if (revocation) this.sessions.applied(revocation);
-    return UserResponse.from(user);
-  }
-
-  /** Soft-deletes: sign-in is disabled, sessions end, the email is free again, the avatar is removed. */
-  async delete(caller: AuthUser, id: string, expected: ExpectedVersions, requestId: string): Promise<void> {
-    this.assertVisible(caller, id);
-    const revocation = await this.dataSource.transaction(async (manager) => {
-      const current = await this.findActive(id, manager, true);
-      if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
-      await this.leaveOrgs(manager, { userId: caller.id, requestId }, id);
-      await manager.query(
-        // The avatar goes too: the trigger on users queues its file.
-        `UPDATE users SET deleted_at = now(), updated_at = now(), version = version + 1,
-                          avatar_key = NULL, avatar_content_type = NULL, avatar_size = NULL, avatar_sha256 = NULL
-          WHERE id = $1`,
-        [id],
-      );
-      return this.sessions.revokeAllOfUser(manager, id, 'account_deleted');
-    });
-    this.sessions.applied(revocation);
-    await this.fileDeletions.drain();
   }
 
   /**
-   * A deleted account leaves its organizations (each departure audited), unless it is the last
-   * owner of one: then the deletion is refused with 409.
+   * Soft-deletes: the account leaves its organizations (409 if it is the last owner of one),
+   * sign-in is disabled, sessions end, the email is free again, the avatar is removed.
    */
-  private async leaveOrgs(manager: EntityManager, actor: Actor, userId: string): Promise<void> {
-    // The user's memberships and the co-owners of the orgs it owns, locked in one statement in
-    // (org, user) order: two co-owners deleting their accounts at once queue up, and the second
-    // is refused (409), instead of both leaving the org without an owner.
-    const locked: { org_id: string; user_id: string; role: OrgRole }[] = await manager.query(
-      `SELECT org_id, user_id, role FROM memberships
-        WHERE user_id = $1
-           OR (role = 'owner' AND org_id IN (SELECT org_id FROM memberships WHERE user_id = $1 AND role = 'owner'))
-        ORDER BY org_id, user_id FOR UPDATE`,
-      [userId],
-    );
-    const memberships = locked.filter((m) => m.user_id === userId);
-    const owned = memberships.filter((m) => m.role === 'owner').map((m) => m.org_id);
-    if (owned.length > 0) {
-      const [orphaned]: { org_id: string }[] = await manager.query(
-        `SELECT o.org_id FROM unnest($1::uuid[]) AS o(org_id)
-          WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = o.org_id AND m.role = 'owner' AND m.user_id <> $2)`,
-        [owned, userId],
-      );
-      if (orphaned) {
-        throw ApiException.conflict('This user is the last owner of an organization: make someone else owner first');
-      }
-    }
-    await manager.query('DELETE FROM memberships WHERE user_id = $1', [userId]);
-    for (const m of memberships) {
-      await this.audit.record(manager, actor, {
-        orgId: m.org_id,
-        action: 'membership.deleted',
-        entityType: 'membership',
-        entityId: userId,
-        changes: { role: [m.role, null] },
-      });
-    }
+  async delete(caller: AuthUser, actor: Actor, id: string, expected: ExpectedVersions): Promise<void> {
+    this.assertVisible(caller, id);
+    await this.unitOfWork.run(async (tx) => {
+      await this.lockForChange(tx, id, expected);
+      await this.members.leaveAllOrgs(tx, actor, id);
+      await this.users.softDelete(tx, id);
+      await this.sessions.revokeAllOfUser(tx, id, 'account_deleted');
+      this.fileDeletions.drainAfter(tx);
+    });
+  }
+
+  /** The active user locked FOR UPDATE until `tx` ends, its version matching If-Match (else 412). */
+  async lockForChange(tx: Transaction, id: string, expected: ExpectedVersions): Promise<User> {
+    const current = await this.users.lockActive(tx, id);
+    if (!current) throw ApiException.notFound('User');
+    if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
+    return current;
   }
 
   /** Creates the admin if no active user has this email; used at boot and by the CLI. */
