@@ -1,35 +1,34 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AuthUser } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
+import { UnitOfWork } from '../database/unit-of-work';
+import { AccessTokenService } from '../sessions/access-token.service';
+import { SessionService } from '../sessions/session.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { User } from '../users/user.entity';
 import { UserResponse } from '../users/user.response';
 import { NewUser, UsersService } from '../users/users.service';
 import { AuthTokensResponse } from './dto/auth.dto';
 import { LoginRateLimiter } from './login-rate-limiter';
-import { AccessTokenService } from '../sessions/access-token.service';
-import { SessionService } from '../sessions/session.service';
 
 const BAD_CREDENTIALS = 'Invalid email or password';
 
 @Injectable()
 export class AuthService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
     private readonly accessTokens: AccessTokenService,
     private readonly loginLimiter: LoginRateLimiter,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   /** Creates the account and its first session together. */
   async register(input: Omit<NewUser, 'role'>): Promise<AuthTokensResponse> {
-    const { user, session } = await this.dataSource.transaction(async (manager) => {
-      const created = await this.users.create(input, manager);
-      return { user: created, session: await this.sessions.start(manager, created.id) };
+    const { user, session } = await this.unitOfWork.run(async (tx) => {
+      const created = await this.users.create(input, tx);
+      return { user: created, session: await this.sessions.start(tx, created.id) };
     });
     return this.tokens(user, session.sessionId, session.refreshToken);
   }
@@ -47,10 +46,10 @@ export class AuthService {
     if (!(await this.hasher.verify(user?.passwordHash, password)) || !user) {
       throw ApiException.unauthenticated(BAD_CREDENTIALS);
     }
-    const started = await this.dataSource.transaction(async (manager) => {
-      const current = await this.users.lockForSession(manager, user.id);
+    const started = await this.unitOfWork.run(async (tx) => {
+      const current = await this.users.lockForSession(tx, user.id);
       if (current?.passwordHash !== user.passwordHash) return undefined;
-      return { role: current.role, session: await this.sessions.start(manager, user.id) };
+      return { role: current.role, session: await this.sessions.start(tx, user.id) };
     });
     if (!started) throw ApiException.unauthenticated(BAD_CREDENTIALS);
     user.role = started.role;
@@ -59,9 +58,7 @@ export class AuthService {
 
   /** The next refresh token of the session, and an access token with the role read under the user's lock. */
   async refresh(refreshToken: string): Promise<AuthTokensResponse> {
-    const session = await this.sessions.rotate(refreshToken, (manager, userId) =>
-      this.users.lockForSession(manager, userId),
-    );
+    const session = await this.sessions.rotate(refreshToken, (tx, userId) => this.users.lockForSession(tx, userId));
     const user = await this.signedInAccount(session.userId, 'Invalid or expired refresh token');
     user.role = session.account.role;
     return this.tokens(user, session.sessionId, session.refreshToken);
@@ -86,14 +83,10 @@ export class AuthService {
       ]);
     }
     const passwordHash = await this.hasher.hash(newPassword);
-    const revocation = await this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        'UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1',
-        [caller.id, passwordHash],
-      );
-      return this.sessions.revokeAllOfUser(manager, caller.id, 'password_change');
+    await this.unitOfWork.run(async (tx) => {
+      await this.users.setPassword(tx, caller.id, passwordHash);
+      await this.sessions.revokeAllOfUser(tx, caller.id, 'password_change');
     });
-    this.sessions.applied(revocation);
   }
 
   /**
