@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source.options';
 import { MigrationRunner } from './migration-runner';
+import { Database } from './database';
 import { UnitOfWork } from './unit-of-work';
 
 @Global()
@@ -23,7 +24,7 @@ import { UnitOfWork } from './unit-of-work';
       }),
     }),
   ],
-  providers: [MigrationRunner, UnitOfWork],
-  exports: [MigrationRunner, UnitOfWork],
+  providers: [Database, MigrationRunner, UnitOfWork],
+  exports: [Database, MigrationRunner, UnitOfWork],
 })
 export class DatabaseModule {}

@@ -1,25 +1,79 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import type { QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import type { Statement } from './database';
 
-/** What a request may add to the transaction of its change (see Actor in common/auth). */
+/** Work that may only happen once the transaction has committed: removing files, revocations, later outboxes. */
+export type AfterCommit = () => void | Promise<void>;
+
+/** What a request may add to the transaction of its change (the stored response of an Idempotency-Key request). */
 export interface UnitOfWorkActor {
-  beforeCommit?: (manager: EntityManager, result: unknown) => Promise<void>;
+  beforeCommit?: (tx: Transaction, result: unknown) => Promise<void>;
 }
 
 /**
- * One transaction for a change and everything that must commit with it. `run` executes the
- * change, then what the request added (the stored response of an Idempotency-Key request), and
- * commits them together: a resource never exists without its replayable response, nor the reverse.
+ * A transaction in progress. Repositories run their statements on it; services register what
+ * must happen after it commits, which runs only if it does.
+ */
+export class Transaction {
+  private readonly effects: AfterCommit[] = [];
+
+  constructor(readonly manager: EntityManager) {}
+
+  /** The rows a statement returns (SELECT, or INSERT/UPDATE/DELETE … RETURNING). */
+  async rows<Row extends QueryResultRow>(statement: Statement): Promise<Row[]> {
+    return ((await this.run(statement)).records ?? []) as Row[];
+  }
+
+  /** How many rows a statement changed. */
+  async affected(statement: Statement): Promise<number> {
+    return (await this.run(statement)).affected ?? 0;
+  }
+
+  afterCommit(effect: AfterCommit): void {
+    this.effects.push(effect);
+  }
+
+  /** @internal UnitOfWork runs these once the transaction has committed. */
+  takeEffects(): AfterCommit[] {
+    return this.effects.splice(0);
+  }
+
+  private run(statement: Statement): Promise<{ records?: unknown[]; affected?: number }> {
+    return this.manager.queryRunner!.query(statement.text, statement.values ?? [], true);
+  }
+}
+
+/**
+ * One transaction for a change and everything that must commit with it, then what must follow
+ * it. `run` executes the change, then what the request added (the replayable response of an
+ * Idempotency-Key request), commits them together, and only then runs the after-commit effects
+ * registered on the transaction, in order. An effect that fails is logged and does not fail
+ * the change: it has happened (each effect has its own retry: the file sweep, the revocation
+ * reload).
  */
 @Injectable()
 export class UnitOfWork {
+  private readonly logger = new Logger(UnitOfWork.name);
+
   constructor(private readonly dataSource: DataSource) {}
 
-  run<T>(actor: UnitOfWorkActor, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      const result = await work(manager);
-      await actor.beforeCommit?.(manager, result);
-      return result;
+  async run<T>(work: (tx: Transaction) => Promise<T>, actor: UnitOfWorkActor = {}): Promise<T> {
+    let effects: AfterCommit[] = [];
+    const result = await this.dataSource.transaction(async (manager) => {
+      const tx = new Transaction(manager);
+      const value = await work(tx);
+      await actor.beforeCommit?.(tx, value);
+      effects = tx.takeEffects();
+      return value;
     });
+    for (const effect of effects) {
+      try {
+        await effect();
+      } catch (error) {
+        this.logger.warn(`An after-commit effect failed: ${(error as Error).message}`);
+      }
+    }
+    return result;
   }
 }

@@ -1,14 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
-
-interface PgPool {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-}
+import { Database, PoolStats } from '../database/database';
 
 /**
  * Prometheus metrics, on a registry of this application's own (so that two instances in one
@@ -20,7 +13,7 @@ export class MetricsService {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(database: Database) {
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: 'http_requests_total',
@@ -35,21 +28,19 @@ export class MetricsService {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.registry],
     });
-    const pool = (): PgPool | undefined => (dataSource.driver as unknown as { master?: PgPool }).master;
-    const poolGauge = (name: string, help: string, read: (p: PgPool) => number): void => {
+    const poolGauge = (name: string, help: string, read: (stats: PoolStats) => number): void => {
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          const current = pool();
-          this.set(current ? read(current) : 0);
+          this.set(read(database.poolStats()));
         },
       });
     };
-    poolGauge('db_pool_connections', 'Connections open in the database pool', (p) => p.totalCount);
-    poolGauge('db_pool_idle_connections', 'Idle connections in the database pool', (p) => p.idleCount);
-    poolGauge('db_pool_waiting_clients', 'Requests waiting for a database connection', (p) => p.waitingCount);
+    poolGauge('db_pool_connections', 'Connections open in the database pool', (p) => p.total);
+    poolGauge('db_pool_idle_connections', 'Idle connections in the database pool', (p) => p.idle);
+    poolGauge('db_pool_waiting_clients', 'Requests waiting for a database connection', (p) => p.waiting);
   }
 
   /** Express middleware recording every response by its route template, never the raw URL. */

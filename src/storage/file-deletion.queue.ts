@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import type { Transaction } from '../database/unit-of-work';
+import { FileDeletionsRepository } from './file-deletions.repository';
 import { FileStorage } from './file-storage';
 
 const BATCH = 100;
@@ -15,8 +16,9 @@ export const RESERVATION_MINUTES = 15;
  * Removes the files of deleted attachments and replaced avatars. Database triggers queue their
  * keys in `file_deletions` within the deleting transaction (cascades included), so a file is
  * removed only once its row is gone for good, and a deletion that rolls back removes nothing.
- * Services drain the queue right after such a commit; a sweep at boot and every minute catches
- * what a crash or a storage error left behind.
+ * A service whose change may queue files registers `drainAfter(tx)` on the change's unit of
+ * work, which drains once it has committed; a sweep at boot and every minute catches what a
+ * crash or a storage error left behind.
  *
  * New files go through it too: `reserve` queues an upload's key, due in RESERVATION_MINUTES,
  * before the file is stored; the transaction that writes the row naming the file calls `claim`,
@@ -30,7 +32,7 @@ export class FileDeletionQueue implements OnApplicationBootstrap, OnModuleDestro
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly deletions: FileDeletionsRepository,
     private readonly storage: FileStorage,
   ) {}
 
@@ -44,24 +46,26 @@ export class FileDeletionQueue implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /** Queues an upload's file for removal later, unless `claim` takes it back first. */
-  async reserve(storageKey: string): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO file_deletions (storage_key, due_at) VALUES ($1, now() + make_interval(mins => ${RESERVATION_MINUTES}))`,
-      [storageKey],
-    );
+  reserve(storageKey: string): Promise<void> {
+    return this.deletions.reserve(storageKey, RESERVATION_MINUTES);
   }
 
   /** In the transaction that writes the row naming the file: the file stays. */
-  async claim(manager: EntityManager, storageKey: string): Promise<void> {
-    await manager.query('DELETE FROM file_deletions WHERE storage_key = $1', [storageKey]);
+  claim(tx: Transaction, storageKey: string): Promise<void> {
+    return this.deletions.claim(tx, storageKey);
   }
 
   /** The upload failed: its file (if it got stored) goes now rather than when the reservation is due. */
   async abandon(storageKey: string): Promise<void> {
-    await this.dataSource
-      .query('UPDATE file_deletions SET due_at = now() WHERE storage_key = $1', [storageKey])
+    await this.deletions
+      .dueNow(storageKey)
       .catch((error: Error) => this.logger.warn(`Could not abandon an upload's file: ${error.message}`));
     await this.drain();
+  }
+
+  /** Removes the files `tx` queued (deleted attachments, replaced avatars), once it has committed. */
+  drainAfter(tx: Transaction): void {
+    tx.afterCommit(() => this.drain());
   }
 
   /** Removes every queued file that is due. Never rejects: what fails stays queued for the next sweep. */
@@ -75,17 +79,11 @@ export class FileDeletionQueue implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  /** One batch, locked so that concurrent drains (other instances) take other rows. */
-  private removeBatch(): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows: { id: string; storage_key: string }[] = await manager.query(
-        'SELECT id, storage_key FROM file_deletions WHERE due_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
-        [BATCH],
-      );
-      if (rows.length === 0) return false;
-      for (const row of rows) await this.storage.remove(row.storage_key);
-      await manager.query('DELETE FROM file_deletions WHERE id = ANY($1)', [rows.map((r) => r.id)]);
-      return rows.length === BATCH;
+  /** One batch; true when there may be more. */
+  private async removeBatch(): Promise<boolean> {
+    const taken = await this.deletions.takeDue(BATCH, async (keys) => {
+      for (const key of keys) await this.storage.remove(key);
     });
+    return taken === BATCH;
   }
 }

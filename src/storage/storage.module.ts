@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { resolve } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { FileDeletionQueue } from './file-deletion.queue';
+import { FileDeletionsRepository } from './file-deletions.repository';
 import { FileStorage } from './file-storage';
 import { IncomingFiles } from './incoming-files';
 import { LocalFileStorage } from './local-file.storage';
@@ -15,6 +16,7 @@ import { LocalFileStorage } from './local-file.storage';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => new LocalFileStorage(resolve(config.env.UPLOAD_DIR)),
     },
+    FileDeletionsRepository,
     FileDeletionQueue,
     IncomingFiles,
   ],

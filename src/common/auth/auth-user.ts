@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '../../database/unit-of-work';
 
 export type PlatformRole = 'user' | 'admin';
 export const PLATFORM_ROLES: readonly PlatformRole[] = ['user', 'admin'];
@@ -20,15 +20,23 @@ export const CurrentUser = createParamDecorator(
 
 /** Work a request adds to the transaction of its change, run just before that transaction commits. */
 export interface BeforeCommit {
-  (manager: EntityManager, result: unknown): Promise<void>;
+  (tx: Transaction, result: unknown): Promise<void>;
 }
 
 /**
- * Who does a write, and in which request: what audit events record, and what the request adds to
- * the transaction of its change (the response of an Idempotency-Key request, stored with it).
+ * Who is acting, as the access policy sees it. A signed-in user today; an org API key
+ * (contract §18) will be a second kind.
  */
-export interface Actor {
-  userId: string;
+export interface Principal {
+  kind: 'user';
+  id: string;
+}
+
+/**
+ * A principal in a request: what audit events record, and what the request adds to the
+ * transaction of its change (the response of an Idempotency-Key request, stored with it).
+ */
+export interface Actor extends Principal {
   requestId: string;
   beforeCommit?: BeforeCommit;
 }
@@ -37,5 +45,5 @@ export type ActorRequest = AuthenticatedRequest & { id: string; beforeCommit?: B
 
 export const CurrentActor = createParamDecorator((_data: unknown, ctx: ExecutionContext): Actor => {
   const req = ctx.switchToHttp().getRequest<ActorRequest>();
-  return { userId: req.user!.id, requestId: req.id, beforeCommit: req.beforeCommit };
+  return { kind: 'user', id: req.user!.id, requestId: req.id, beforeCommit: req.beforeCommit };
 });

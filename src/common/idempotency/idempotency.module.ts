@@ -1,7 +1,11 @@
 import { Global, Module } from '@nestjs/common';
+import { IdempotencyRepository } from './idempotency.repository';
 import { IdempotencyStore } from './idempotency.store';
 import { IdempotencyInterceptor } from './idempotent.decorator';
 
 @Global()
-@Module({ providers: [IdempotencyStore, IdempotencyInterceptor], exports: [IdempotencyStore, IdempotencyInterceptor] })
+@Module({
+  providers: [IdempotencyRepository, IdempotencyStore, IdempotencyInterceptor],
+  exports: [IdempotencyStore, IdempotencyInterceptor],
+})
 export class IdempotencyModule {}

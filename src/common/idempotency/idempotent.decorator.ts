@@ -10,11 +10,11 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
-import { DataSource, EntityManager } from 'typeorm';
 import { ApiHeader } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { catchError, from, mergeMap, Observable, of } from 'rxjs';
+import { Transaction, UnitOfWork } from '../../database/unit-of-work';
 import { ActorRequest } from '../auth/auth-user';
 import { CREATED_LOCATION, LocationOf } from '../http/created.decorator';
 import { ApiException } from '../http/api-exception';
@@ -50,7 +50,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly store: IdempotencyStore,
     private readonly reflector: Reflector,
-    private readonly dataSource: DataSource,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -98,8 +98,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
           case 'started': {
             const claim = { userId, key, claim: outcome.claim };
             let stored = false;
-            const storeIn = async (manager: EntityManager, body: unknown) => {
-              await this.store.complete(manager, claim, { status, body, location: locationOf?.(body) ?? null });
+            const storeIn = async (tx: Transaction, body: unknown) => {
+              await this.store.complete(tx, claim, { status, body, location: locationOf?.(body) ?? null });
               stored = true;
             };
             req.beforeCommit = storeIn;
@@ -109,12 +109,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
                   // A route whose service does not run its change through UnitOfWork: stored
                   // after the fact, as a last resort, and said loudly (tests cover every route).
                   this.logger.warn(`${req.method} ${path}: the idempotent response was not stored in its transaction`);
-                  await storeIn(this.dataSource.manager, result);
+                  await this.unitOfWork.run((tx) => storeIn(tx, result));
                 }
                 return result;
               }),
               catchError(async (error: unknown) => {
-                await this.store.release(userId, key, outcome.claim).catch(() => undefined);
+                await this.store.release(claim).catch(() => undefined);
                 throw error;
               }),
             );

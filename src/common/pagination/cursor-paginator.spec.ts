@@ -1,8 +1,7 @@
-import type { SelectQueryBuilder } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { parseEnvironment } from '../../config/env.schema';
 import { ApiException } from '../http/api-exception';
-import { CursorPaginator, KeysetPage, listScope } from './cursor-paginator';
+import { CursorPaginator, KeysetPage, listScope, PageWindow } from './cursor-paginator';
 
 function paginatorWithSecret(jwtSecret: string): CursorPaginator {
   return new CursorPaginator(new AppConfig({ env: parseEnvironment({}), databaseUrl: 'postgres://x', jwtSecret }));
@@ -138,7 +137,7 @@ describe('listScope', () => {
   });
 });
 
-describe('CursorPaginator.paginate', () => {
+describe('CursorPaginator.page', () => {
   const paginator = paginatorWithSecret('a'.repeat(40));
 
   interface Row {
@@ -146,32 +145,14 @@ describe('CursorPaginator.paginate', () => {
     name: string;
   }
 
-  /** A query builder stand-in that records what paginate asks of it and returns `rows`. */
-  function fakeQuery(rows: Row[]) {
-    const calls: { where: [string, Record<string, unknown>][]; order: [string, string][]; limit?: number } = {
-      where: [],
-      order: [],
+  /** A repository stand-in that records the window it is asked for and returns up to its limit of `rows`. */
+  function fakeFetch(rows: Row[]) {
+    const windows: PageWindow[] = [];
+    const fetch = async (window: PageWindow): Promise<Row[]> => {
+      windows.push(window);
+      return rows.slice(0, window.limit);
     };
-    const qb = {
-      andWhere(sql: string, params: Record<string, unknown>) {
-        calls.where.push([sql, params]);
-        return qb;
-      },
-      orderBy(sql: string, direction: string) {
-        calls.order.push([sql, direction]);
-        return qb;
-      },
-      addOrderBy(sql: string, direction: string) {
-        calls.order.push([sql, direction]);
-        return qb;
-      },
-      limit(n: number) {
-        calls.limit = n;
-        return qb;
-      },
-      getMany: async () => rows.slice(0, calls.limit),
-    };
-    return { qb: qb as unknown as SelectQueryBuilder<Row>, calls };
+    return { fetch, windows };
   }
 
   const rows: Row[] = [
@@ -192,51 +173,48 @@ describe('CursorPaginator.paginate', () => {
   });
 
   it('fetches one row more than the limit and returns a cursor at the last item when there is more', async () => {
-    const { qb, calls } = fakeQuery(rows);
-    const result = await paginator.paginate(qb, page({}));
-    expect(calls.limit).toBe(3);
-    expect(calls.order).toEqual([
-      ['u.name', 'ASC'],
-      ['u.id', 'ASC'],
-    ]);
-    expect(calls.where).toEqual([]);
+    const { fetch, windows } = fakeFetch(rows);
+    const result = await paginator.page(page({}), fetch);
+    expect(windows).toEqual([{ where: 'TRUE', parameters: {}, order: { 'u.name': 'ASC', 'u.id': 'ASC' }, limit: 3 }]);
     expect(result.items).toEqual(['a', 'b']);
     expect(result.limit).toBe(2);
     expect(paginator.decode(result.nextCursor!, SCOPE)).toEqual(['b', 'id-2']);
   });
 
   it('returns a null cursor on the last page', async () => {
-    const { qb } = fakeQuery(rows);
-    const result = await paginator.paginate(qb, page({ limit: 3 }));
+    const { fetch } = fakeFetch(rows);
+    const result = await paginator.page(page({ limit: 3 }), fetch);
     expect(result.items).toEqual(['a', 'b', 'c']);
     expect(result.nextCursor).toBeNull();
   });
 
   it('continues after the cursor position, with the id as tie-breaker, in the sort direction', async () => {
-    const ascending = fakeQuery(rows);
-    await paginator.paginate(ascending.qb, page({ cursor: paginator.encode(SCOPE, ['b', 'id-2']) }));
-    expect(ascending.calls.where).toEqual([
-      ['(u.name, u.id) > (:cursorValue, :cursorId)', { cursorValue: 'b', cursorId: 'id-2' }],
-    ]);
+    const ascending = fakeFetch(rows);
+    await paginator.page(page({ cursor: paginator.encode(SCOPE, ['b', 'id-2']) }), ascending.fetch);
+    expect(ascending.windows[0]).toMatchObject({
+      where: '(u.name, u.id) > (:cursorValue, :cursorId)',
+      parameters: { cursorValue: 'b', cursorId: 'id-2' },
+    });
 
-    const descending = fakeQuery(rows);
-    await paginator.paginate(
-      descending.qb,
-      page({ direction: 'DESC', cursor: paginator.encode(SCOPE, ['b', 'id-2']) }),
-    );
-    expect(descending.calls.where).toEqual([
-      ['(u.name, u.id) < (:cursorValue, :cursorId)', { cursorValue: 'b', cursorId: 'id-2' }],
-    ]);
-    expect(descending.calls.order).toEqual([
-      ['u.name', 'DESC'],
-      ['u.id', 'DESC'],
-    ]);
+    const descending = fakeFetch(rows);
+    await paginator.page(page({ direction: 'DESC', cursor: paginator.encode(SCOPE, ['b', 'id-2']) }), descending.fetch);
+    expect(descending.windows[0]).toMatchObject({
+      where: '(u.name, u.id) < (:cursorValue, :cursorId)',
+      parameters: { cursorValue: 'b', cursorId: 'id-2' },
+      order: { 'u.name': 'DESC', 'u.id': 'DESC' },
+    });
+  });
+
+  it('puts nulls last on a nullable sort column', async () => {
+    const { fetch, windows } = fakeFetch(rows);
+    await paginator.page(page({ nullable: true, direction: 'DESC' }), fetch);
+    expect(windows[0].order).toEqual({ 'u.name': { order: 'DESC', nulls: 'NULLS LAST' }, 'u.id': 'DESC' });
   });
 
   it('rejects a foreign cursor before querying', async () => {
-    const { qb, calls } = fakeQuery(rows);
+    const { fetch, windows } = fakeFetch(rows);
     const foreign = paginator.encode(listScope('users', { sort: '-name' }), ['b', 'id-2']);
-    await expect(paginator.paginate(qb, page({ cursor: foreign }))).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
-    expect(calls.limit).toBeUndefined();
+    await expect(paginator.page(page({ cursor: foreign }), fetch)).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+    expect(windows).toEqual([]);
   });
 });

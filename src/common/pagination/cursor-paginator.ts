@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { ObjectLiteral, OrderByCondition } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { ApiException } from '../http/api-exception';
 import { Page } from './page';
@@ -25,6 +25,14 @@ export interface KeysetPage<Row extends ObjectLiteral, Item> {
   cursor?: string;
 }
 
+/** What a repository's query adds for one page: a condition with its named parameters, an order, a limit. */
+export interface PageWindow {
+  where: string;
+  parameters: Record<string, unknown>;
+  order: OrderByCondition;
+  limit: number;
+}
+
 const SIGNATURE_BYTES = 16;
 export const MAX_CURSOR_LENGTH = 2048;
 
@@ -41,21 +49,26 @@ export class CursorPaginator {
     this.key = Buffer.from(hkdfSync('sha256', config.jwtSecret, '', 'tasklane:cursor', 32));
   }
 
-  async paginate<Row extends ObjectLiteral, Item>(
-    qb: SelectQueryBuilder<Row>,
+  /**
+   * One page of a list read through a QueryBuilder: `fetch` applies the window (the rows after
+   * the cursor, in the page's order, one more than the limit) to the repository's query.
+   */
+  async page<Row extends ObjectLiteral, Item>(
     page: KeysetPage<Row, Item>,
+    fetch: (window: PageWindow) => Promise<Row[]>,
   ): Promise<Page<Item>> {
     const parameters: Record<string, unknown> = {};
     const after = this.after(page, (name, value) => {
       parameters[name] = value;
       return `:${name}`;
     });
-    if (after) qb.andWhere(after, parameters);
-    const rows = await qb
-      .orderBy(page.sortColumn, page.direction, page.nullable ? 'NULLS LAST' : undefined)
-      .addOrderBy(page.idColumn, page.direction)
-      .limit(page.limit + 1)
-      .getMany();
+    const order = page.nullable ? { order: page.direction, nulls: 'NULLS LAST' as const } : page.direction;
+    const rows = await fetch({
+      where: after ?? 'TRUE',
+      parameters,
+      order: { [page.sortColumn]: order, [page.idColumn]: page.direction },
+      limit: page.limit + 1,
+    });
     return this.pageOf(rows, page);
   }
 
