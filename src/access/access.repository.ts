@@ -1,0 +1,24 @@
+import { Injectable } from '@nestjs/common';
+import type { Principal } from '../common/auth/auth-user';
+import type { OrgRole } from '../common/tenancy/org-role';
+import { Database } from '../database/database';
+import type { Transaction } from '../database/unit-of-work';
+
+/**
+ * The principal's role in an organization, read from memberships (which the orgs module owns
+ * and writes; this reads only).
+ */
+@Injectable()
+export class AccessRepository {
+  constructor(private readonly db: Database) {}
+
+  async roleIn(principal: Principal, orgId: string, tx?: Transaction): Promise<OrgRole | undefined> {
+    const statement = {
+      name: 'role_in_org',
+      text: 'SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2',
+      values: [orgId, principal.id],
+    };
+    const [row] = await (tx ? tx.rows<{ role: OrgRole }>(statement) : this.db.rows<{ role: OrgRole }>(statement));
+    return row?.role;
+  }
+}
