@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AccessModule } from './access/access.module';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -33,6 +34,7 @@ export class AppModule {
         ConfigHolderModule.register(config),
         LoggingModule,
         DatabaseModule,
+        AccessModule,
         StorageModule,
         RateLimitModule,
         HealthModule,

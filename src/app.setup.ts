@@ -1,3 +1,4 @@
+import { API_PREFIX, API_VERSION } from './common/http/api-path';
 import { VersioningType } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -13,7 +14,7 @@ import { MetricsService } from './health/metrics.service';
 import { ShutdownState } from './health/shutdown-state';
 import { refuseWhileDraining } from './lifecycle/graceful-shutdown';
 import { AppLogger } from './logging/app-logger';
-import { requestLogger } from './logging/request-logger';
+import { requestLogger } from './common/http/request-logger';
 
 export const BODY_LIMIT = '1mb';
 
@@ -66,8 +67,8 @@ export async function configureApp(app: NestExpressApplication, config: AppConfi
   } as { limit: string });
   app.use(inspectRequestInput);
 
-  app.setGlobalPrefix('api', { exclude: ['health/live', 'health/ready', 'metrics'] });
-  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: API_VERSION });
   app.useGlobalPipes(createValidationPipe());
 
   SwaggerModule.setup('docs', app, () => createOpenApiDocument(app), {

@@ -1,8 +1,9 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { Actor, CurrentActor } from '../common/auth/auth-user';
 import { RawResponse } from '../common/decorators/raw-response.decorator';
+import { apiPath } from '../common/http/api-path';
 import { Created } from '../common/http/created.decorator';
 import { sendStoredFile } from '../common/http/stored-file.response';
 import { UuidParam } from '../common/http/uuid-param';
@@ -13,7 +14,7 @@ import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas
 import { ApiFileResponse } from '../common/swagger/file-response.decorator';
 import { ATTACHMENT_TYPES } from '../common/uploads/content-sniffer';
 import { FileUpload, ReceivedUpload, Upload } from '../common/uploads/file-upload';
-import { TaskAccess } from '../tasks/task-access';
+import { TaskAccess } from '../tasks/task-access.guard';
 import { AttachmentResponse } from './attachment.response';
 import { AttachmentsService } from './attachments.service';
 
@@ -27,8 +28,8 @@ export class AttachmentsController {
   constructor(private readonly attachments: AttachmentsService) {}
 
   @Post('tasks/:taskId/attachments')
-  @TaskAccess('member', 'upload attachments')
-  @Created((attachment: AttachmentResponse) => `/api/v1/attachments/${attachment.id}/content`)
+  @TaskAccess('attachment.create')
+  @Created((attachment: AttachmentResponse) => apiPath('attachments', attachment.id, 'content'))
   @FileUpload({
     accept: ATTACHMENT_TYPES,
     description: `The file, at most UPLOAD_MAX_BYTES (10 MiB unless configured). Accepted, judged by content: ${ACCEPTED}. HTML, SVG, XML, scripts and executables are refused (415).`,
@@ -51,11 +52,11 @@ export class AttachmentsController {
   @ApiListEnvelope(AttachmentResponse)
   @ApiErrors(404)
   list(
-    @CurrentUser() user: AuthUser,
+    @CurrentActor() actor: Actor,
     @UuidParam('taskId') taskId: string,
     @Query() query: ListQuery,
   ): Promise<Page<AttachmentResponse>> {
-    return this.attachments.list(user.id, taskId, query);
+    return this.attachments.list(actor, taskId, query);
   }
 
   @Get('attachments/:attachmentId/content')
@@ -67,12 +68,12 @@ export class AttachmentsController {
   })
   @ApiFileResponse(ATTACHMENT_TYPES, 'The file')
   async content(
-    @CurrentUser() user: AuthUser,
+    @CurrentActor() actor: Actor,
     @UuidParam('attachmentId') attachmentId: string,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await sendStoredFile(req, res, await this.attachments.content(user.id, attachmentId));
+    await sendStoredFile(req, res, await this.attachments.content(actor, attachmentId));
   }
 
   @Delete('attachments/:attachmentId')

@@ -1,26 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { requireAccess } from '../access/access-policy';
 import { AuditService } from '../audit/audit.service';
-import type { Actor } from '../common/auth/auth-user';
+import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
 import type { StoredFile } from '../common/http/stored-file.response';
-import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
+import { listScope } from '../common/pagination/cursor-paginator';
 import { ListQuery } from '../common/pagination/list.query';
 import { Page } from '../common/pagination/page';
-import { assertOrgRole, OrgRole } from '../common/tenancy/org-role';
 import { contentDisposition } from '../common/uploads/filename';
 import type { ReceivedUpload } from '../common/uploads/file-upload';
+import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { FileDeletionQueue } from '../storage/file-deletion.queue';
 import { FileStorage, newStorageKey } from '../storage/file-storage';
-import { findTaskMembership } from '../tasks/task-access';
-import { Attachment } from './attachment.entity';
+import { TasksService } from '../tasks/tasks.service';
 import { AttachmentResponse } from './attachment.response';
+import { AttachmentsRepository } from './attachments.repository';
 
-const COLUMNS = `a.id, a.task_id AS "taskId", a.org_id AS "orgId", a.filename, a.content_type AS "contentType",
-  a.size, a.sha256, a.storage_key AS "storageKey", a.uploaded_by AS "uploadedBy", a.created_at AS "createdAt"`;
 const AUDITED = ['taskId', 'filename', 'contentType', 'size', 'sha256'] as const;
-
-type AttachmentWithRole = Attachment & { role: OrgRole };
 
 /**
  * Files attached to tasks. An upload arrives in a temporary file (FileUploadInterceptor); its
@@ -31,11 +27,12 @@ type AttachmentWithRole = Attachment & { role: OrgRole };
 @Injectable()
 export class AttachmentsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly attachments: AttachmentsRepository,
+    private readonly tasks: TasksService,
     private readonly audit: AuditService,
-    private readonly paginator: CursorPaginator,
     private readonly storage: FileStorage,
     private readonly deletions: FileDeletionQueue,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   /**
@@ -48,7 +45,7 @@ export class AttachmentsService {
     await this.deletions.reserve(storageKey);
     try {
       await this.storage.save(storageKey, file.path);
-      return await this.dataSource.transaction((manager) => this.insert(manager, actor, taskId, file, storageKey));
+      return await this.unitOfWork.run((tx) => this.insert(tx, actor, taskId, file, storageKey));
     } catch (error) {
       await this.deletions.abandon(storageKey);
       throw error;
@@ -56,36 +53,39 @@ export class AttachmentsService {
   }
 
   private async insert(
-    manager: EntityManager,
+    tx: Transaction,
     actor: Actor,
     taskId: string,
     file: ReceivedUpload,
     storageKey: string,
   ): Promise<AttachmentResponse> {
-    const { orgId, role } = await findTaskMembership(manager, actor.userId, taskId, true);
-    assertOrgRole(role, 'member', 'upload attachments');
-    const [row]: Attachment[] = await manager.query(
-      `INSERT INTO attachments AS a (task_id, org_id, filename, content_type, size, sha256, storage_key, uploaded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-      [taskId, orgId, file.filename, file.contentType, file.size, file.sha256, storageKey, actor.userId],
-    );
+    const { orgId } = await this.tasks.authorize(actor, taskId, 'attachment.create', tx);
+    const row = await this.attachments.insert(tx, {
+      taskId,
+      orgId,
+      filename: file.filename,
+      contentType: file.contentType,
+      size: file.size,
+      sha256: file.sha256,
+      storageKey,
+      uploadedBy: actor.id,
+    });
     const response = AttachmentResponse.from(row);
-    await this.audit.record(manager, actor, {
+    await this.audit.record(tx, actor, {
       orgId,
       action: 'attachment.created',
       entityType: 'attachment',
       entityId: row.id,
       changes: Object.fromEntries(AUDITED.map((field) => [field, [null, response[field]]])),
     });
-    await this.deletions.claim(manager, storageKey);
+    await this.deletions.claim(tx, storageKey);
     return response;
   }
 
   /** Any member, newest first. */
-  async list(userId: string, taskId: string, query: ListQuery): Promise<Page<AttachmentResponse>> {
-    await findTaskMembership(this.dataSource.manager, userId, taskId);
-    const qb = this.dataSource.createQueryBuilder(Attachment, 'a').where('a.task_id = :taskId', { taskId });
-    return this.paginator.paginate(qb, {
+  async list(principal: Principal, taskId: string, query: ListQuery): Promise<Page<AttachmentResponse>> {
+    await this.tasks.authorize(principal, taskId, 'attachment.read');
+    return this.attachments.list(taskId, {
       scope: listScope('attachments', { taskId }),
       sortColumn: 'a.created_at',
       idColumn: 'a.id',
@@ -98,8 +98,10 @@ export class AttachmentsService {
   }
 
   /** Any member: the bytes, with what a download needs to describe them. */
-  async content(userId: string, attachmentId: string): Promise<StoredFile> {
-    const attachment = await this.findForMember(this.dataSource.manager, userId, attachmentId);
+  async content(principal: Principal, attachmentId: string): Promise<StoredFile> {
+    const attachment = await this.attachments.findForPrincipal(principal, attachmentId);
+    if (!attachment) throw ApiException.notFound('Attachment');
+    requireAccess(principal, 'attachment.read', attachment);
     return {
       size: Number(attachment.size),
       contentType: attachment.contentType,
@@ -109,38 +111,22 @@ export class AttachmentsService {
     };
   }
 
-  /** The uploader, or an admin or owner of the org. */
+  /** The uploader, or an admin or owner of the org; the file goes once the deletion commits. */
   async delete(actor: Actor, attachmentId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const current = await this.findForMember(manager, actor.userId, attachmentId, true);
-      if (current.uploadedBy !== actor.userId) assertOrgRole(current.role, 'admin', "delete others' attachments");
-      // The trigger on attachments queues the file in this transaction.
-      await manager.query('DELETE FROM attachments WHERE id = $1', [attachmentId]);
+    await this.unitOfWork.run(async (tx) => {
+      const current = await this.attachments.lockForPrincipal(tx, actor, attachmentId);
+      if (!current) throw ApiException.notFound('Attachment');
+      requireAccess(actor, 'attachment.delete', { role: current.role, ownerId: current.uploadedBy });
+      await this.attachments.delete(tx, attachmentId);
       const gone = AttachmentResponse.from(current);
-      await this.audit.record(manager, actor, {
+      await this.audit.record(tx, actor, {
         orgId: current.orgId,
         action: 'attachment.deleted',
         entityType: 'attachment',
         entityId: attachmentId,
         changes: Object.fromEntries(AUDITED.map((field) => [field, [gone[field], null]])),
       });
+      this.deletions.drainAfter(tx);
     });
-    await this.deletions.drain();
-  }
-
-  private async findForMember(
-    manager: EntityManager,
-    userId: string,
-    attachmentId: string,
-    lock = false,
-  ): Promise<AttachmentWithRole> {
-    const [row]: AttachmentWithRole[] = await manager.query(
-      `SELECT ${COLUMNS}, m.role FROM attachments a
-         JOIN memberships m ON m.org_id = a.org_id AND m.user_id = $2
-        WHERE a.id = $1 ${lock ? 'FOR UPDATE OF a' : ''}`,
-      [attachmentId, userId],
-    );
-    if (!row) throw ApiException.notFound('Attachment');
-    return row;
   }
 }

@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Page } from '../common/pagination/page';
 import { ApiErrors } from '../common/swagger/api-errors.decorator';
 import { ApiListEnvelope } from '../common/swagger/envelope.schemas';
-import { CurrentMembership, Membership, OrgAccess } from '../common/tenancy/org-access';
+import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
 import { AuditEventResponse } from './audit-event.response';
 import { AuditService } from './audit.service';
 import { ListAuditEventsQuery } from './dto/list-audit-events.query';
@@ -15,7 +15,7 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
-  @OrgAccess('admin')
+  @OrgAccess('audit.read')
   @ApiOperation({ summary: "The org's audit trail, newest first (admin+)" })
   @ApiListEnvelope(AuditEventResponse)
   list(

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '../common/auth/auth-user';
-import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
+import { listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
-import { AuditEvent } from './audit-event.entity';
+import type { Transaction } from '../database/unit-of-work';
 import { AuditEventResponse } from './audit-event.response';
+import { AuditRepository } from './audit.repository';
 import { ListAuditEventsQuery } from './dto/list-audit-events.query';
 
 export type AuditEntity = 'org' | 'membership' | 'project' | 'task' | 'comment' | 'attachment';
@@ -40,29 +40,16 @@ export function diffChanges(before: object, after: object, fields: readonly stri
  */
 @Injectable()
 export class AuditService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly paginator: CursorPaginator,
-  ) {}
+  constructor(private readonly events: AuditRepository) {}
 
-  async record(manager: EntityManager, actor: Actor, event: AuditRecord): Promise<void> {
-    await manager.query(
-      `INSERT INTO audit_events (org_id, actor_id, action, entity_type, entity_id, changes, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [event.orgId, actor.userId, event.action, event.entityType, event.entityId, event.changes, actor.requestId],
-    );
+  async record(tx: Transaction, actor: Actor, event: AuditRecord): Promise<void> {
+    await this.events.insert(tx, { ...event, actorId: actor.id, requestId: actor.requestId });
   }
 
+  /** Admin+, as @OrgAccess('audit.read') checked. Newest first. */
   list(orgId: string, query: ListAuditEventsQuery): Promise<Page<AuditEventResponse>> {
-    const qb = this.dataSource.createQueryBuilder(AuditEvent, 'e').where('e.org_id = :orgId', { orgId });
-    if (query.entityType) qb.andWhere('e.entity_type = :entityType', { entityType: query.entityType });
-    if (query.entityId) qb.andWhere('e.entity_id = :entityId', { entityId: query.entityId });
-    if (query.actorId) qb.andWhere('e.actor_id = :actorId', { actorId: query.actorId });
-    if (query.action) qb.andWhere('e.action = :action', { action: query.action });
-    if (query.since) qb.andWhere('e.created_at >= :since', { since: query.since });
-    if (query.until) qb.andWhere('e.created_at <= :until', { until: query.until });
     const { limit, cursor, ...filters } = query;
-    return this.paginator.paginate(qb, {
+    return this.events.list(orgId, filters, {
       scope: listScope('audit-events', { orgId, ...filters }),
       sortColumn: 'e.created_at',
       idColumn: 'e.id',

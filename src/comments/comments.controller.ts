@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { Actor, CurrentActor } from '../common/auth/auth-user';
+import { apiPath } from '../common/http/api-path';
 import { Created } from '../common/http/created.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
@@ -8,7 +9,7 @@ import { Idempotent } from '../common/idempotency/idempotent.decorator';
 import { Page } from '../common/pagination/page';
 import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
 import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
-import { TaskAccess } from '../tasks/task-access';
+import { TaskAccess } from '../tasks/task-access.guard';
 import { CommentResponse } from './comment.response';
 import { CommentsService } from './comments.service';
 import { CreateCommentDto, UpdateCommentDto } from './dto/comment.dto';
@@ -25,16 +26,16 @@ export class CommentsController {
   @ApiListEnvelope(CommentResponse)
   @ApiErrors(404)
   list(
-    @CurrentUser() user: AuthUser,
+    @CurrentActor() actor: Actor,
     @UuidParam('taskId') taskId: string,
     @Query() query: ListCommentsQuery,
   ): Promise<Page<CommentResponse>> {
-    return this.comments.list(user.id, taskId, query);
+    return this.comments.list(actor, taskId, query);
   }
 
   @Post('tasks/:taskId/comments')
-  @TaskAccess('viewer', 'comment')
-  @Created((comment: CommentResponse) => `/api/v1/comments/${comment.id}`)
+  @TaskAccess('comment.create')
+  @Created((comment: CommentResponse) => apiPath('comments', comment.id))
   @Idempotent()
   @ApiOperation({ summary: 'Comment on a task (any member, viewers included)' })
   @ApiEnvelope(CommentResponse, HttpStatus.CREATED, 'Created; Location points at the comment')

@@ -4,12 +4,14 @@ import { AuditModule } from '../audit/audit.module';
 import { PaginationModule } from '../common/pagination/pagination.module';
 import { Comment } from './comment.entity';
 import { CommentsController } from './comments.controller';
+import { CommentsRepository } from './comments.repository';
 import { CommentsService } from './comments.service';
+import { TasksModule } from '../tasks/tasks.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Comment]), AuditModule, PaginationModule],
+  imports: [TypeOrmModule.forFeature([Comment]), AuditModule, PaginationModule, TasksModule],
   controllers: [CommentsController],
-  providers: [CommentsService],
+  providers: [CommentsRepository, CommentsService],
   exports: [CommentsService],
 })
 export class CommentsModule {}

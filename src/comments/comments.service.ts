@@ -1,42 +1,33 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Action, requireAccess } from '../access/access-policy';
 import { AuditService, diffChanges } from '../audit/audit.service';
-import type { Actor } from '../common/auth/auth-user';
+import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
 import { ExpectedVersions, versionMatches } from '../common/http/etag';
-import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
+import { listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
-import { assertOrgRole, OrgRole } from '../common/tenancy/org-role';
-import { findTaskMembership } from '../tasks/task-access';
-import { UnitOfWork } from '../database/unit-of-work';
-import { Comment } from './comment.entity';
+import { Transaction, UnitOfWork } from '../database/unit-of-work';
+import { TasksService } from '../tasks/tasks.service';
 import { CommentResponse } from './comment.response';
+import { CommentsRepository, CommentWithRole } from './comments.repository';
 import { CreateCommentDto, UpdateCommentDto } from './dto/comment.dto';
 import { ListCommentsQuery } from './dto/list-comments.query';
-
-const COLUMNS = `c.id, c.task_id AS "taskId", c.org_id AS "orgId", c.author_id AS "authorId", c.body,
-  c.created_at AS "createdAt", c.updated_at AS "updatedAt", c.version`;
-
-type CommentWithRole = Comment & { role: OrgRole };
 
 /** Comments on tasks: any member may read and write them (viewers too); only the author edits. */
 @Injectable()
 export class CommentsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly comments: CommentsRepository,
+    private readonly tasks: TasksService,
     private readonly audit: AuditService,
-    private readonly paginator: CursorPaginator,
     private readonly unitOfWork: UnitOfWork,
   ) {}
 
   async create(actor: Actor, taskId: string, input: CreateCommentDto): Promise<CommentResponse> {
-    return this.unitOfWork.run(actor, async (manager) => {
-      const { orgId } = await findTaskMembership(manager, actor.userId, taskId, true);
-      const [comment]: Comment[] = await manager.query(
-        `INSERT INTO comments AS c (task_id, org_id, author_id, body) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-        [taskId, orgId, actor.userId, input.body],
-      );
-      await this.audit.record(manager, actor, {
+    return this.unitOfWork.run(async (tx) => {
+      const { orgId } = await this.tasks.authorize(actor, taskId, 'comment.create', tx);
+      const comment = await this.comments.insert(tx, { taskId, orgId, authorId: actor.id, body: input.body });
+      await this.audit.record(tx, actor, {
         orgId,
         action: 'comment.created',
         entityType: 'comment',
@@ -44,13 +35,12 @@ export class CommentsService {
         changes: { taskId: [null, taskId], body: [null, comment.body] },
       });
       return CommentResponse.from(comment);
-    });
+    }, actor);
   }
 
-  async list(userId: string, taskId: string, query: ListCommentsQuery): Promise<Page<CommentResponse>> {
-    await findTaskMembership(this.dataSource.manager, userId, taskId);
-    const qb = this.dataSource.createQueryBuilder(Comment, 'c').where('c.task_id = :taskId', { taskId });
-    return this.paginator.paginate(qb, {
+  async list(principal: Principal, taskId: string, query: ListCommentsQuery): Promise<Page<CommentResponse>> {
+    await this.tasks.authorize(principal, taskId, 'comment.read');
+    return this.comments.list(taskId, {
       scope: listScope('comments', { taskId, sort: query.sort }),
       sortColumn: 'c.created_at',
       idColumn: 'c.id',
@@ -69,17 +59,12 @@ export class CommentsService {
     input: UpdateCommentDto,
     expected: ExpectedVersions,
   ): Promise<CommentResponse> {
-    return this.dataSource.transaction(async (manager) => {
-      const current = await this.findForMember(manager, actor.userId, commentId);
-      if (current.authorId !== actor.userId) throw ApiException.forbidden('Only the author can edit a comment');
-      if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
+    return this.unitOfWork.run(async (tx) => {
+      const current = await this.lockForChange(tx, actor, commentId, 'comment.update', expected);
       const changes = diffChanges(current, input, ['body']);
       if (Object.keys(changes).length === 0) return CommentResponse.from(current);
-      const [[updated]]: [Comment[], number] = await manager.query(
-        `UPDATE comments c SET body = $2, updated_at = now(), version = version + 1 WHERE id = $1 RETURNING ${COLUMNS}`,
-        [commentId, input.body],
-      );
-      await this.audit.record(manager, actor, {
+      const updated = await this.comments.updateBody(tx, commentId, input.body);
+      await this.audit.record(tx, actor, {
         orgId: current.orgId,
         action: 'comment.updated',
         entityType: 'comment',
@@ -92,12 +77,10 @@ export class CommentsService {
 
   /** The author, or an admin or owner of the org. */
   async delete(actor: Actor, commentId: string, expected: ExpectedVersions): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const current = await this.findForMember(manager, actor.userId, commentId);
-      if (current.authorId !== actor.userId) assertOrgRole(current.role, 'admin', "delete others' comments");
-      if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
-      await manager.query('DELETE FROM comments WHERE id = $1', [commentId]);
-      await this.audit.record(manager, actor, {
+    await this.unitOfWork.run(async (tx) => {
+      const current = await this.lockForChange(tx, actor, commentId, 'comment.delete', expected);
+      await this.comments.delete(tx, commentId);
+      await this.audit.record(tx, actor, {
         orgId: current.orgId,
         action: 'comment.deleted',
         entityType: 'comment',
@@ -107,15 +90,17 @@ export class CommentsService {
     });
   }
 
-  /** The comment, locked, and the caller's role in its org; not a member → 404. */
-  private async findForMember(manager: EntityManager, userId: string, commentId: string): Promise<CommentWithRole> {
-    const [row]: CommentWithRole[] = await manager.query(
-      `SELECT ${COLUMNS}, m.role FROM comments c
-         JOIN memberships m ON m.org_id = c.org_id AND m.user_id = $2
-        WHERE c.id = $1 FOR UPDATE OF c`,
-      [commentId, userId],
-    );
-    if (!row) throw ApiException.notFound('Comment');
-    return row;
+  private async lockForChange(
+    tx: Transaction,
+    principal: Principal,
+    commentId: string,
+    action: Extract<Action, 'comment.update' | 'comment.delete'>,
+    expected: ExpectedVersions,
+  ): Promise<CommentWithRole> {
+    const current = await this.comments.lockForPrincipal(tx, principal, commentId);
+    if (!current) throw ApiException.notFound('Comment');
+    requireAccess(principal, action, { role: current.role, ownerId: current.authorId });
+    if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
+    return current;
   }
 }

@@ -58,7 +58,7 @@ export class DemoDataService implements OnApplicationBootstrap {
       throw error;
     }
     const sam = (await this.users.findForSignIn(DEMO_COLLEAGUE.email)) ?? (await this.users.create(DEMO_COLLEAGUE));
-    const actor: Actor = { userId: dana.id, requestId: 'seed-demo' };
+    const actor: Actor = { kind: 'user', id: dana.id, requestId: 'seed-demo' };
 
     const org = await this.orgs.create(actor, { name: 'Demo Company', slug: undefined });
     await this.members.add(actor, { orgId: org.id, role: 'owner' }, DEMO_COLLEAGUE.email, 'member');
@@ -82,7 +82,7 @@ export class DemoDataService implements OnApplicationBootstrap {
       });
       if (index === 2) {
         await this.comments.create(actor, task.id, { body: 'Should the per-account limit count per IP too?' });
-        await this.comments.create({ userId: sam.id, requestId: 'seed-demo' }, task.id, {
+        await this.comments.create({ kind: 'user', id: sam.id, requestId: 'seed-demo' }, task.id, {
           body: 'Yes, so that nobody can lock someone else out.',
         });
       }

@@ -1,26 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { requireAccess } from '../access/access-policy';
+import type { Membership } from '../access/org-access.guard';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
-import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
+import { listScope } from '../common/pagination/cursor-paginator';
 import { ListQuery } from '../common/pagination/list.query';
 import { Page } from '../common/pagination/page';
-import type { Membership } from '../common/tenancy/org-access';
-import { assertOrgRole, OrgRole } from '../common/tenancy/org-role';
+import type { OrgRole } from '../common/tenancy/org-role';
 import { isUniqueViolation } from '../database/database-errors';
-import { User } from '../users/user.entity';
-import { MembershipRow } from './membership.entity';
+import { Transaction, UnitOfWork } from '../database/unit-of-work';
+import { MemberRow, MembersRepository } from './members.repository';
 import { MemberResponse } from './org.response';
-
-type MemberRow = MembershipRow & { user: Pick<User, 'id' | 'email' | 'name'> };
 
 function toResponse(row: MemberRow): MemberResponse {
   return {
     userId: row.userId,
     orgId: row.orgId,
     role: row.role,
-    user: { id: row.user.id, email: row.user.email, name: row.user.name },
+    user: { id: row.userId, email: row.email, name: row.name },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -33,56 +31,38 @@ function toResponse(row: MemberRow): MemberResponse {
 @Injectable()
 export class MembersService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly members: MembersRepository,
     private readonly audit: AuditService,
-    private readonly paginator: CursorPaginator,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   /** Oldest member first. */
   list(orgId: string, query: ListQuery): Promise<Page<MemberResponse>> {
-    const qb = this.dataSource
-      .createQueryBuilder(MembershipRow, 'm')
-      .innerJoinAndMapOne('m.user', User, 'u', 'u.id = m.user_id')
-      .select(['m', 'u.id', 'u.email', 'u.name'])
-      .where('m.org_id = :orgId', { orgId });
-    return this.paginator.paginate(qb, {
+    return this.members.list(orgId, {
       scope: listScope('members', { orgId }),
       sortColumn: 'm.created_at',
       idColumn: 'm.user_id',
       direction: 'ASC',
       position: (m) => [m.createdAt.toISOString(), m.userId],
-      map: (m) => toResponse(m as MemberRow),
+      map: toResponse,
       limit: query.limit,
       cursor: query.cursor,
     });
   }
 
   get(orgId: string, userId: string): Promise<MemberResponse> {
-    return this.find(this.dataSource.manager, orgId, userId);
+    return this.find(orgId, userId);
   }
 
+  /** Admin+, as @OrgAccess('member.add') checked; an owner only by an owner. */
   async add(actor: Actor, caller: Membership, email: string, role: OrgRole): Promise<MemberResponse> {
-    if (role === 'owner') assertOrgRole(caller.role, 'owner', 'make someone an owner');
-    const [user]: { id: string }[] = await this.dataSource.query(
-      'SELECT id FROM users WHERE email = $1 AND deleted_at IS NULL',
-      [email],
-    );
-    if (!user) throw ApiException.notFound('User with this email');
+    if (role === 'owner') requireAccess(actor, 'owner.grant', caller);
+    const userId = await this.members.accountWithEmail(email);
+    if (!userId) throw ApiException.notFound('User with this email');
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        await manager.query('INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)', [
-          caller.orgId,
-          user.id,
-          role,
-        ]);
-        await this.audit.record(manager, actor, {
-          orgId: caller.orgId,
-          action: 'membership.created',
-          entityType: 'membership',
-          entityId: user.id,
-          changes: { role: [null, role] },
-        });
-        return this.find(manager, caller.orgId, user.id);
+      return await this.unitOfWork.run(async (tx) => {
+        await this.join(tx, actor, caller.orgId, userId, role);
+        return this.find(caller.orgId, userId, tx);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw ApiException.conflict('This user is already a member');
@@ -90,85 +70,98 @@ export class MembersService {
     }
   }
 
+  /** Adds a membership and its audit event in `tx` (a new org's owner, an added member). */
+  async join(tx: Transaction, actor: Actor, orgId: string, userId: string, role: OrgRole): Promise<void> {
+    await this.members.insert(tx, orgId, userId, role);
+    await this.audit.record(tx, actor, {
+      orgId,
+      action: 'membership.created',
+      entityType: 'membership',
+      entityId: userId,
+      changes: { role: [null, role] },
+    });
+  }
+
+  /** Admin+, as @OrgAccess('member.changeRole') checked; to or from owner only by an owner. */
   async changeRole(actor: Actor, caller: Membership, userId: string, role: OrgRole): Promise<MemberResponse> {
-    return this.dataSource.transaction(async (manager) => {
-      const current = await this.lockedMember(manager, caller.orgId, userId);
-      if (role === 'owner' || current.role === 'owner')
-        assertOrgRole(caller.role, 'owner', "grant or change an owner's role");
-      if (current.role === role) return this.find(manager, caller.orgId, userId);
-      if (current.role === 'owner') await this.assertAnotherOwner(manager, caller.orgId, userId);
-      await manager.query('UPDATE memberships SET role = $3, updated_at = now() WHERE org_id = $1 AND user_id = $2', [
-        caller.orgId,
-        userId,
-        role,
-      ]);
-      await this.audit.record(manager, actor, {
+    return this.unitOfWork.run(async (tx) => {
+      const current = await this.lockedMember(tx, caller.orgId, userId);
+      if (role === 'owner' || current === 'owner') requireAccess(actor, 'owner.grant', caller);
+      if (current === role) return this.find(caller.orgId, userId, tx);
+      if (current === 'owner') await this.assertAnotherOwner(tx, caller.orgId, userId);
+      await this.members.updateRole(tx, caller.orgId, userId, role);
+      await this.audit.record(tx, actor, {
         orgId: caller.orgId,
         action: 'membership.updated',
         entityType: 'membership',
         entityId: userId,
-        changes: { role: [current.role, role] },
+        changes: { role: [current, role] },
       });
-      return this.find(manager, caller.orgId, userId);
+      return this.find(caller.orgId, userId, tx);
     });
   }
 
-  /** Admins remove members (owners only by owners); anyone may leave. */
+  /** Admins remove members (owners only by owners); anyone may leave, the last owner excepted. @OrgAccess('org.read') checked membership. */
   async remove(actor: Actor, caller: Membership, userId: string): Promise<void> {
-    const leaving = userId === actor.userId;
-    if (!leaving) assertOrgRole(caller.role, 'admin', 'remove members');
-    await this.dataSource.transaction(async (manager) => {
-      const current = await this.lockedMember(manager, caller.orgId, userId);
-      if (current.role === 'owner') {
-        if (!leaving) assertOrgRole(caller.role, 'owner', 'remove an owner');
-        await this.assertAnotherOwner(manager, caller.orgId, userId);
+    requireAccess(actor, 'member.remove', { ...caller, ownerId: userId });
+    await this.unitOfWork.run(async (tx) => {
+      const current = await this.lockedMember(tx, caller.orgId, userId);
+      if (current === 'owner') {
+        requireAccess(actor, 'owner.remove', { ...caller, ownerId: userId });
+        await this.assertAnotherOwner(tx, caller.orgId, userId);
       }
-      await manager.query('DELETE FROM memberships WHERE org_id = $1 AND user_id = $2', [caller.orgId, userId]);
-      await this.audit.record(manager, actor, {
+      await this.members.delete(tx, caller.orgId, userId);
+      await this.audit.record(tx, actor, {
         orgId: caller.orgId,
         action: 'membership.deleted',
         entityType: 'membership',
         entityId: userId,
-        changes: { role: [current.role, null] },
+        changes: { role: [current, null] },
       });
     });
   }
 
   /**
-   * Locks the member together with the org's owners, in one statement and in user-id order (the
-   * order account deletion uses too): two owners stepping down at once then queue up behind each
-   * other, and the second sees the first's change, instead of deadlocking (a 500).
+   * A deleted account leaves its organizations (each departure audited), in the deletion's
+   * transaction, unless it is the last owner of one: then the deletion is refused with 409.
    */
-  private async lockedMember(manager: EntityManager, orgId: string, userId: string): Promise<{ role: OrgRole }> {
-    const rows: { user_id: string; role: OrgRole }[] = await manager.query(
-      `SELECT user_id, role FROM memberships WHERE org_id = $1 AND (user_id = $2 OR role = 'owner')
-        ORDER BY user_id FOR UPDATE`,
-      [orgId, userId],
-    );
-    const row = rows.find((r) => r.user_id === userId);
-    if (!row) throw ApiException.notFound('Member');
-    return { role: row.role };
+  async leaveAllOrgs(tx: Transaction, actor: Actor, userId: string): Promise<void> {
+    const locked = await this.members.lockAllOfUserWithCoOwners(tx, userId);
+    const memberships = locked.filter((m) => m.user_id === userId);
+    const owned = memberships.filter((m) => m.role === 'owner').map((m) => m.org_id);
+    if (owned.length > 0 && (await this.members.ownedOnlyBy(tx, owned, userId)).length > 0) {
+      throw ApiException.conflict('This user is the last owner of an organization: make someone else owner first');
+    }
+    await this.members.deleteAllOf(tx, userId);
+    for (const m of memberships) {
+      await this.audit.record(tx, actor, {
+        orgId: m.org_id,
+        action: 'membership.deleted',
+        entityType: 'membership',
+        entityId: userId,
+        changes: { role: [m.role, null] },
+      });
+    }
   }
 
-  /** Locks the org's owners, so that two owners cannot both step down at once. */
-  private async assertAnotherOwner(manager: EntityManager, orgId: string, userId: string): Promise<void> {
-    const owners: { user_id: string }[] = await manager.query(
-      `SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner' FOR UPDATE`,
-      [orgId],
-    );
-    if (!owners.some((o) => o.user_id !== userId)) {
+  /** The member's role, the member and the org's owners locked (see MembersRepository). */
+  private async lockedMember(tx: Transaction, orgId: string, userId: string): Promise<OrgRole> {
+    const rows = await this.members.lockMemberAndOwners(tx, orgId, userId);
+    const row = rows.find((r) => r.user_id === userId);
+    if (!row) throw ApiException.notFound('Member');
+    return row.role;
+  }
+
+  private async assertAnotherOwner(tx: Transaction, orgId: string, userId: string): Promise<void> {
+    const owners = await this.members.lockOwners(tx, orgId);
+    if (!owners.some((owner) => owner !== userId)) {
       throw ApiException.conflict('An organization must keep at least one owner');
     }
   }
 
-  private async find(manager: EntityManager, orgId: string, userId: string): Promise<MemberResponse> {
-    const row = await manager
-      .createQueryBuilder(MembershipRow, 'm')
-      .innerJoinAndMapOne('m.user', User, 'u', 'u.id = m.user_id')
-      .select(['m', 'u.id', 'u.email', 'u.name'])
-      .where('m.org_id = :orgId AND m.user_id = :userId', { orgId, userId })
-      .getOne();
+  private async find(orgId: string, userId: string, tx?: Transaction): Promise<MemberResponse> {
+    const row = await this.members.find(orgId, userId, tx);
     if (!row) throw ApiException.notFound('Member');
-    return toResponse(row as MemberRow);
+    return toResponse(row);
   }
 }

@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
+import { Actor, CurrentActor } from '../common/auth/auth-user';
+import { apiPath } from '../common/http/api-path';
 import { Created } from '../common/http/created.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
@@ -8,7 +10,6 @@ import { ListQuery } from '../common/pagination/list.query';
 import { Page } from '../common/pagination/page';
 import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
 import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
-import { CurrentMembership, Membership, OrgAccess } from '../common/tenancy/org-access';
 import { AddMemberDto, CreateOrgDto, ListOrgsQuery, UpdateMemberDto, UpdateOrgDto } from './dto/org.dto';
 import { MembersService } from './members.service';
 import { MemberResponse, OrgResponse } from './org.response';
@@ -24,7 +25,7 @@ export class OrgsController {
   ) {}
 
   @Post()
-  @Created((org: OrgResponse) => `/api/v1/orgs/${org.id}`)
+  @Created((org: OrgResponse) => apiPath('orgs', org.id))
   @ApiOperation({ summary: 'Create an organization; you become its owner' })
   @ApiEnvelope(OrgResponse, HttpStatus.CREATED, 'Created; Location points at the organization')
   @ApiErrors(409)
@@ -35,16 +36,16 @@ export class OrgsController {
   @Get()
   @ApiOperation({ summary: 'The organizations you belong to' })
   @ApiListEnvelope(OrgResponse)
-  list(@CurrentUser() user: AuthUser, @Query() query: ListOrgsQuery): Promise<Page<OrgResponse>> {
-    return this.orgs.listMine(user.id, query);
+  list(@CurrentActor() actor: Actor, @Query() query: ListOrgsQuery): Promise<Page<OrgResponse>> {
+    return this.orgs.listMine(actor, query);
   }
 
   @Get(':orgId')
   @ApiOperation({ summary: 'An organization (members)' })
   @ApiEnvelope(OrgResponse)
   @ApiErrors(404)
-  get(@CurrentUser() user: AuthUser, @UuidParam('orgId') orgId: string): Promise<OrgResponse> {
-    return this.orgs.get(user.id, orgId);
+  get(@CurrentActor() actor: Actor, @UuidParam('orgId') orgId: string): Promise<OrgResponse> {
+    return this.orgs.get(actor, orgId);
   }
 
   @Patch(':orgId')
@@ -76,7 +77,7 @@ export class OrgsController {
   }
 
   @Get(':orgId/members')
-  @OrgAccess('viewer')
+  @OrgAccess('member.read')
   @ApiOperation({ summary: 'Members, oldest first (members)' })
   @ApiListEnvelope(MemberResponse)
   listMembers(@CurrentMembership() membership: Membership, @Query() query: ListQuery): Promise<Page<MemberResponse>> {
@@ -84,8 +85,8 @@ export class OrgsController {
   }
 
   @Post(':orgId/members')
-  @OrgAccess('admin')
-  @Created((member: MemberResponse) => `/api/v1/orgs/${member.orgId}/members/${member.userId}`)
+  @OrgAccess('member.add')
+  @Created((member: MemberResponse) => apiPath('orgs', member.orgId, 'members', member.userId))
   @ApiOperation({ summary: 'Add an existing user by email (admin+; owners only by owners)' })
   @ApiEnvelope(MemberResponse, HttpStatus.CREATED, 'Added; Location points at the membership')
   @ApiErrors(409)
@@ -98,7 +99,7 @@ export class OrgsController {
   }
 
   @Get(':orgId/members/:userId')
-  @OrgAccess('viewer')
+  @OrgAccess('member.read')
   @ApiOperation({ summary: 'One member (members)' })
   @ApiEnvelope(MemberResponse)
   getMember(@CurrentMembership() membership: Membership, @UuidParam('userId') userId: string): Promise<MemberResponse> {
@@ -106,7 +107,7 @@ export class OrgsController {
   }
 
   @Patch(':orgId/members/:userId')
-  @OrgAccess('admin')
+  @OrgAccess('member.changeRole')
   @ApiOperation({ summary: "Change a member's role (admin+; owner roles only by owners)" })
   @ApiEnvelope(MemberResponse)
   @ApiErrors(409)
@@ -121,7 +122,7 @@ export class OrgsController {
 
   @Delete(':orgId/members/:userId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @OrgAccess('viewer')
+  @OrgAccess('org.read')
   @ApiOperation({ summary: 'Remove a member (admin+), or leave (yourself); the last owner stays' })
   @ApiNoContent('Removed')
   @ApiErrors(409)

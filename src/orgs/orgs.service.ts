@@ -1,18 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { requireAccess } from '../access/access-policy';
 import { AuditService, diffChanges } from '../audit/audit.service';
-import type { Actor } from '../common/auth/auth-user';
+import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
 import { ExpectedVersions, versionMatches } from '../common/http/etag';
-import { CursorPaginator, listScope } from '../common/pagination/cursor-paginator';
+import { listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
-import { assertOrgRole, OrgRole } from '../common/tenancy/org-role';
 import { isUniqueViolation } from '../database/database-errors';
-import { CreateOrgDto, ListOrgsQuery, UpdateOrgDto } from './dto/org.dto';
-import { Org } from './org.entity';
-import { OrgResponse } from './org.response';
+import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { FileDeletionQueue } from '../storage/file-deletion.queue';
+import { CreateOrgDto, ListOrgsQuery, UpdateOrgDto } from './dto/org.dto';
+import { MembersService } from './members.service';
+import { OrgResponse } from './org.response';
+import { OrgsRepository, OrgWithRole } from './orgs.repository';
 
 const SORT_COLUMNS = { createdAt: 'o.created_at', name: 'o.name' } as const;
 const AUDITED = ['name', 'slug'] as const;
@@ -31,15 +32,14 @@ export function slugFrom(name: string): string {
   return slug.length >= 2 ? slug : `org-${slug}`.replace(/-$/, '');
 }
 
-type OrgWithRole = Org & { role: OrgRole };
-
 @Injectable()
 export class OrgsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly orgs: OrgsRepository,
+    private readonly members: MembersService,
     private readonly audit: AuditService,
-    private readonly paginator: CursorPaginator,
     private readonly fileDeletions: FileDeletionQueue,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   /** The creator becomes its owner. Without a slug one is derived from the name. */
@@ -55,42 +55,25 @@ export class OrgsService {
   }
 
   private insert(actor: Actor, name: string, slug: string): Promise<OrgResponse> {
-    return this.dataSource.transaction(async (manager) => {
-      const [org]: Org[] = await manager.query(
-        `INSERT INTO orgs (name, slug) VALUES ($1, $2)
-         RETURNING id, name, slug, created_at AS "createdAt", updated_at AS "updatedAt", version`,
-        [name, slug],
-      );
-      await manager.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner')`, [
-        org.id,
-        actor.userId,
-      ]);
-      await this.audit.record(manager, actor, {
+    return this.unitOfWork.run(async (tx) => {
+      const org = await this.orgs.insert(tx, name, slug);
+      await this.audit.record(tx, actor, {
         orgId: org.id,
         action: 'org.created',
         entityType: 'org',
         entityId: org.id,
         changes: diffChanges({}, org, AUDITED),
       });
-      await this.audit.record(manager, actor, {
-        orgId: org.id,
-        action: 'membership.created',
-        entityType: 'membership',
-        entityId: actor.userId,
-        changes: { role: [null, 'owner'] },
-      });
+      await this.members.join(tx, actor, org.id, actor.id, 'owner');
       return OrgResponse.from(org);
     });
   }
 
   /** The orgs the caller belongs to. */
-  listMine(userId: string, query: ListOrgsQuery): Promise<Page<OrgResponse>> {
-    const qb = this.dataSource
-      .createQueryBuilder(Org, 'o')
-      .innerJoin('memberships', 'm', 'm.org_id = o.id AND m.user_id = :userId', { userId });
+  listMine(principal: Principal, query: ListOrgsQuery): Promise<Page<OrgResponse>> {
     const field = query.sort.replace('-', '') as keyof typeof SORT_COLUMNS;
-    return this.paginator.paginate(qb, {
-      scope: listScope('orgs', { userId, sort: query.sort }),
+    return this.orgs.listForPrincipal(principal, {
+      scope: listScope('orgs', { userId: principal.id, sort: query.sort }),
       sortColumn: SORT_COLUMNS[field],
       idColumn: 'o.id',
       direction: query.sort.startsWith('-') ? 'DESC' : 'ASC',
@@ -102,25 +85,22 @@ export class OrgsService {
   }
 
   /** One statement: the org and the caller's membership; not a member → 404. */
-  async get(userId: string, orgId: string): Promise<OrgResponse> {
-    return OrgResponse.from(await this.findForMember(this.dataSource.manager, userId, orgId, false));
+  async get(principal: Principal, orgId: string): Promise<OrgResponse> {
+    const org = await this.orgs.findForPrincipal(principal, orgId);
+    if (!org) throw ApiException.notFound('Organization');
+    requireAccess(principal, 'org.read', org);
+    return OrgResponse.from(org);
   }
 
+  /** Admin+. */
   async update(actor: Actor, orgId: string, changes: UpdateOrgDto, expected: ExpectedVersions): Promise<OrgResponse> {
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        const current = await this.findForMember(manager, actor.userId, orgId, true);
-        assertOrgRole(current.role, 'admin', 'change this organization');
-        if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
+      return await this.unitOfWork.run(async (tx) => {
+        const current = await this.lockForChange(tx, actor, orgId, 'org.update', expected);
         const audited = diffChanges(current, changes, AUDITED);
         if (Object.keys(audited).length === 0) return OrgResponse.from(current);
-        const [[updated]]: [Org[], number] = await manager.query(
-          `UPDATE orgs SET name = COALESCE($2, name), slug = COALESCE($3, slug), updated_at = now(), version = version + 1
-            WHERE id = $1
-            RETURNING id, name, slug, created_at AS "createdAt", updated_at AS "updatedAt", version`,
-          [orgId, changes.name ?? null, changes.slug ?? null],
-        );
-        await this.audit.record(manager, actor, {
+        const updated = await this.orgs.update(tx, orgId, changes);
+        await this.audit.record(tx, actor, {
           orgId,
           action: 'org.updated',
           entityType: 'org',
@@ -135,38 +115,33 @@ export class OrgsService {
     }
   }
 
-  /** Owners only. Projects, tasks and memberships go with it; its audit trail stays. */
+  /** Owners only. Projects, tasks and memberships go with it, attachments' files once it commits; its audit trail stays. */
   async delete(actor: Actor, orgId: string, expected: ExpectedVersions): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const current = await this.findForMember(manager, actor.userId, orgId, true);
-      assertOrgRole(current.role, 'owner', 'delete this organization');
-      if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
-      await manager.query('DELETE FROM orgs WHERE id = $1', [orgId]);
-      await this.audit.record(manager, actor, {
+    await this.unitOfWork.run(async (tx) => {
+      const current = await this.lockForChange(tx, actor, orgId, 'org.delete', expected);
+      await this.orgs.delete(tx, orgId);
+      await this.audit.record(tx, actor, {
         orgId,
         action: 'org.deleted',
         entityType: 'org',
         entityId: orgId,
         changes: diffChanges(current, GONE, AUDITED),
       });
+      this.fileDeletions.drainAfter(tx);
     });
-    // The attachments of its tasks went with it; their files were queued in the transaction.
-    await this.fileDeletions.drain();
   }
 
-  private async findForMember(
-    manager: EntityManager,
-    userId: string,
+  private async lockForChange(
+    tx: Transaction,
+    principal: Principal,
     orgId: string,
-    lock: boolean,
+    action: 'org.update' | 'org.delete',
+    expected: ExpectedVersions,
   ): Promise<OrgWithRole> {
-    const [row]: OrgWithRole[] = await manager.query(
-      `SELECT o.id, o.name, o.slug, o.created_at AS "createdAt", o.updated_at AS "updatedAt", o.version, m.role
-         FROM orgs o JOIN memberships m ON m.org_id = o.id AND m.user_id = $2
-        WHERE o.id = $1 ${lock ? 'FOR UPDATE OF o' : ''}`,
-      [orgId, userId],
-    );
-    if (!row) throw ApiException.notFound('Organization');
-    return row;
+    const current = await this.orgs.lockForPrincipal(tx, principal, orgId);
+    if (!current) throw ApiException.notFound('Organization');
+    requireAccess(principal, action, current);
+    if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
+    return current;
   }
 }

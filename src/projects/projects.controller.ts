@@ -1,14 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
+import { Actor, CurrentActor } from '../common/auth/auth-user';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { apiPath } from '../common/http/api-path';
 import { Created } from '../common/http/created.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
 import { Page } from '../common/pagination/page';
 import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
 import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
-import { CurrentMembership, Membership, OrgAccess } from '../common/tenancy/org-access';
 import { CreateProjectDto, ListProjectsQuery, ReplaceProjectDto, UpdateProjectDto } from './dto/project.dto';
 import { ProjectResponse } from './project.response';
 import { ProjectsService } from './projects.service';
@@ -20,7 +21,7 @@ export class ProjectsController {
   constructor(private readonly projects: ProjectsService) {}
 
   @Get('orgs/:orgId/projects')
-  @OrgAccess('viewer')
+  @OrgAccess('project.read')
   @ApiOperation({ summary: "The org's projects (members)" })
   @ApiListEnvelope(ProjectResponse)
   list(@CurrentMembership() membership: Membership, @Query() query: ListProjectsQuery): Promise<Page<ProjectResponse>> {
@@ -28,8 +29,8 @@ export class ProjectsController {
   }
 
   @Post('orgs/:orgId/projects')
-  @OrgAccess('admin')
-  @Created((project: ProjectResponse) => `/api/v1/projects/${project.id}`)
+  @OrgAccess('project.create')
+  @Created((project: ProjectResponse) => apiPath('projects', project.id))
   @Idempotent()
   @ApiOperation({ summary: 'Create a project (admin+)' })
   @ApiEnvelope(ProjectResponse, HttpStatus.CREATED, 'Created; Location points at the project')
@@ -46,8 +47,8 @@ export class ProjectsController {
   @ApiOperation({ summary: 'A project (members)' })
   @ApiEnvelope(ProjectResponse)
   @ApiErrors(404)
-  get(@CurrentUser() user: AuthUser, @UuidParam('projectId') projectId: string): Promise<ProjectResponse> {
-    return this.projects.get(user.id, projectId);
+  get(@CurrentActor() actor: Actor, @UuidParam('projectId') projectId: string): Promise<ProjectResponse> {
+    return this.projects.get(actor, projectId);
   }
 
   @Put('projects/:projectId')

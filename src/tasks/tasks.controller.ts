@@ -1,18 +1,8 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Patch,
-  Post,
-  Put,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Actor, AuthUser, CurrentActor, CurrentUser } from '../common/auth/auth-user';
+import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
+import { Actor, CurrentActor } from '../common/auth/auth-user';
+import { apiPath } from '../common/http/api-path';
 import { Created } from '../common/http/created.decorator';
 import { ConditionalWrite, ExpectedVersions, IfMatch } from '../common/http/etag';
 import { UuidParam } from '../common/http/uuid-param';
@@ -20,11 +10,10 @@ import { Idempotent } from '../common/idempotency/idempotent.decorator';
 import { Page } from '../common/pagination/page';
 import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
 import { ApiEnvelope, ApiListEnvelope } from '../common/swagger/envelope.schemas';
-import { CurrentMembership, Membership, OrgAccess } from '../common/tenancy/org-access';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { CreateTaskDto, ReplaceTaskDto, UpdateTaskDto } from './dto/task.dto';
 import { TaskResponse } from './task.response';
-import { TaskWriterGuard } from './task-writer.guard';
+import { ProjectAccess } from '../projects/project-access.guard';
 import { TasksService } from './tasks.service';
 
 @ApiTags('tasks')
@@ -38,16 +27,16 @@ export class TasksController {
   @ApiListEnvelope(TaskResponse)
   @ApiErrors(404)
   list(
-    @CurrentUser() user: AuthUser,
+    @CurrentActor() actor: Actor,
     @UuidParam('projectId') projectId: string,
     @Query() query: ListTasksQuery,
   ): Promise<Page<TaskResponse>> {
-    return this.tasks.listInProject(user.id, projectId, query);
+    return this.tasks.listInProject(actor, projectId, query);
   }
 
   @Post('projects/:projectId/tasks')
-  @UseGuards(TaskWriterGuard)
-  @Created((task: TaskResponse) => `/api/v1/tasks/${task.id}`)
+  @ProjectAccess('task.create')
+  @Created((task: TaskResponse) => apiPath('tasks', task.id))
   @Idempotent()
   @ApiOperation({ summary: 'Create a task (member+); numbers are per project, without gaps' })
   @ApiEnvelope(TaskResponse, HttpStatus.CREATED, 'Created; Location points at the task')
@@ -61,23 +50,23 @@ export class TasksController {
   }
 
   @Get('orgs/:orgId/tasks')
-  @OrgAccess('viewer')
+  @OrgAccess('task.read')
   @ApiOperation({ summary: "Tasks across the org's projects, with the same filters (members)" })
   @ApiListEnvelope(TaskResponse)
   listInOrg(
-    @CurrentUser() user: AuthUser,
+    @CurrentActor() actor: Actor,
     @CurrentMembership() membership: Membership,
     @Query() query: ListTasksQuery,
   ): Promise<Page<TaskResponse>> {
-    return this.tasks.list({ orgId: membership.orgId }, user.id, query);
+    return this.tasks.list({ orgId: membership.orgId }, actor, query);
   }
 
   @Get('tasks/:taskId')
   @ApiOperation({ summary: 'A task (members)' })
   @ApiEnvelope(TaskResponse)
   @ApiErrors(404)
-  get(@CurrentUser() user: AuthUser, @UuidParam('taskId') taskId: string): Promise<TaskResponse> {
-    return this.tasks.get(user.id, taskId);
+  get(@CurrentActor() actor: Actor, @UuidParam('taskId') taskId: string): Promise<TaskResponse> {
+    return this.tasks.get(actor, taskId);
   }
 
   @Put('tasks/:taskId')

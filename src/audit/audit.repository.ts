@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { CursorPaginator, KeysetPage } from '../common/pagination/cursor-paginator';
+import { Page } from '../common/pagination/page';
+import type { Transaction } from '../database/unit-of-work';
+import { AuditEvent } from './audit-event.entity';
+
+export interface AuditEventFilters {
+  entityType?: string;
+  entityId?: string;
+  actorId?: string;
+  action?: string;
+  since?: string;
+  until?: string;
+}
+
+export type NewAuditEvent = Pick<
+  AuditEvent,
+  'orgId' | 'actorId' | 'action' | 'entityType' | 'entityId' | 'changes' | 'requestId'
+>;
+
+/** All SQL for audit_events, an append-only table: rows are inserted and read, never changed. */
+@Injectable()
+export class AuditRepository {
+  constructor(
+    @InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>,
+    private readonly paginator: CursorPaginator,
+  ) {}
+
+  async insert(tx: Transaction, event: NewAuditEvent): Promise<void> {
+    await tx.affected({
+      text: `INSERT INTO audit_events (org_id, actor_id, action, entity_type, entity_id, changes, request_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      values: [
+        event.orgId,
+        event.actorId,
+        event.action,
+        event.entityType,
+        event.entityId,
+        event.changes,
+        event.requestId,
+      ],
+    });
+  }
+
+  list<Item>(orgId: string, filters: AuditEventFilters, page: KeysetPage<AuditEvent, Item>): Promise<Page<Item>> {
+    const qb = this.events.createQueryBuilder('e').where('e.org_id = :orgId', { orgId });
+    if (filters.entityType) qb.andWhere('e.entity_type = :entityType', { entityType: filters.entityType });
+    if (filters.entityId) qb.andWhere('e.entity_id = :entityId', { entityId: filters.entityId });
+    if (filters.actorId) qb.andWhere('e.actor_id = :actorId', { actorId: filters.actorId });
+    if (filters.action) qb.andWhere('e.action = :action', { action: filters.action });
+    if (filters.since) qb.andWhere('e.created_at >= :since', { since: filters.since });
+    if (filters.until) qb.andWhere('e.created_at <= :until', { until: filters.until });
+    return this.paginator.page(page, (w) =>
+      qb.andWhere(w.where, w.parameters).orderBy(w.order).limit(w.limit).getMany(),
+    );
+  }
+}
