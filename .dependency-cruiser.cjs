@@ -1,0 +1,72 @@
+/**
+ * Import rules for src/, checked in CI (`npm run lint:deps`). Each folder may import only the
+ * folders listed for it (its layer and the layers below); the root files (main, app.module,
+ * app.setup, cli, runtime) wire everything. Specs may import what they test.
+ */
+const LAYERS = {
+  // platform, bottom up
+  config: [],
+  logging: ['config'],
+  database: ['config', 'logging'],
+  storage: ['config', 'logging', 'database'],
+  common: ['config', 'logging', 'database', 'storage'],
+  access: ['config', 'database', 'common'],
+  sessions: ['config', 'logging', 'database', 'common'],
+  health: ['config', 'logging', 'database', 'storage', 'common'],
+  lifecycle: ['config', 'logging', 'common', 'health'],
+  // features, bottom up
+  audit: ['config', 'database', 'common', 'access'],
+  orgs: ['config', 'database', 'storage', 'common', 'access', 'audit'],
+  users: ['config', 'logging', 'database', 'storage', 'common', 'access', 'audit', 'sessions', 'orgs'],
+  auth: ['config', 'logging', 'database', 'common', 'sessions', 'users'],
+  projects: ['config', 'database', 'storage', 'common', 'access', 'audit'],
+  tasks: ['config', 'database', 'storage', 'common', 'access', 'audit', 'projects'],
+  comments: ['config', 'database', 'common', 'access', 'audit', 'tasks'],
+  attachments: ['config', 'database', 'storage', 'common', 'access', 'audit', 'tasks'],
+  demo: ['config', 'common', 'users', 'orgs', 'projects', 'tasks', 'comments'],
+};
+const FEATURES = ['audit', 'orgs', 'users', 'auth', 'projects', 'tasks', 'comments', 'attachments', 'demo'];
+
+const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => ({
+  name: `layers:${folder}`,
+  comment: `src/${folder} may import only ${allowed.length ? allowed.join(', ') : 'nothing else in src'}`,
+  severity: 'error',
+  from: { path: `^src/${folder}/`, pathNot: '\\.spec\\.ts$' },
+  to: {
+    path: '^src/',
+    pathNot: [`^src/(${[folder, ...allowed].join('|')})/`],
+  },
+}));
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No import cycles (forwardRef is a smell to remove, not a fix).',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-foreign-repository',
+      comment: "A feature reaches another feature's tables through that feature's service, never its repository.",
+      severity: 'error',
+      from: { path: `^src/(${FEATURES.join('|')})/` },
+      to: { path: `^src/(${FEATURES.join('|')})/.+\\.repository\\.ts$`, pathNot: '^src/$1/' },
+    },
+    {
+      name: 'no-unknown-folder',
+      comment: 'A new top-level folder under src/ needs its place in LAYERS.',
+      severity: 'error',
+      from: { path: '^src/[^/]+/' },
+      to: { path: '^src/[^/]+/', pathNot: `^src/(${Object.keys(LAYERS).join('|')})/` },
+    },
+    ...layerRules,
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    exclude: { path: '^(node_modules|dist)/' },
+  },
+};
