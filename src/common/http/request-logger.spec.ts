@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { createServer, IncomingMessage, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { AppConfig } from '../config/app-config';
-import { parseEnvironment } from '../config/env.schema';
-import { AppLogger } from './app-logger';
-import { createLogger } from './logger';
+import { AppConfig } from '../../config/app-config';
+import { parseEnvironment } from '../../config/env.schema';
+import { AppLogger } from '../../logging/app-logger';
+import { createLogger } from '../../logging/logger';
 import { requestLogger } from './request-logger';
 
 type Line = Record<string, unknown>;

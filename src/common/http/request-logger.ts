@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Level, Logger } from 'pino';
-import type { AuthenticatedRequest } from '../common/auth/auth-user';
-import { assignRequestId } from '../common/http/request-id';
+import type { AuthenticatedRequest } from '../auth/auth-user';
+import { assignRequestId } from './request-id';
 
 type LoggedRequest = IncomingMessage &
   AuthenticatedRequest & { originalUrl?: string; route?: { path: string }; baseUrl?: string };
