@@ -1,8 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn } from 'class-validator';
-import { PLATFORM_ROLES, PlatformRole } from '../../common/auth/auth-user';
-import { OptionalField } from '../../common/http/validation';
-import { EmailField, NameField, PasswordField } from './user-fields';
+import type { PlatformRole } from '../../common/auth/auth-user';
+import { EmailField, NameField, PasswordField, RoleField } from './user-fields';
 
 export class CreateUserDto {
   @EmailField()
@@ -14,12 +11,6 @@ export class CreateUserDto {
   @NameField()
   name: string;
 
-  @ApiPropertyOptional({
-    enum: PLATFORM_ROLES,
-    enumName: 'PlatformRole',
-    description: 'Platform role; only admins may set it',
-  })
-  @OptionalField()
-  @IsIn(PLATFORM_ROLES)
+  @RoleField()
   role?: PlatformRole;
 }

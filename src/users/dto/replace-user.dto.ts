@@ -1,8 +1,14 @@
-import { PickType } from '@nestjs/swagger';
-import { CreateUserDto } from './create-user.dto';
+import type { PlatformRole } from '../../common/auth/auth-user';
+import { EmailField, NameField, RoleField } from './user-fields';
 
-/**
- * PUT: every field a user can change (the password changes through /auth/password). `role` is
- * admin-only; left out, it stays as it is.
- */
-export class ReplaceUserDto extends PickType(CreateUserDto, ['email', 'name', 'role'] as const) {}
+/** PUT: every field a user can change. `role` is admin-only; left out, it stays as it is. */
+export class ReplaceUserDto {
+  @NameField()
+  name: string;
+
+  @EmailField()
+  email: string;
+
+  @RoleField()
+  role?: PlatformRole;
+}

@@ -1,11 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
-import { NormalizeEmail, Trim } from '../../common/http/validation';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+import { PLATFORM_ROLES } from '../../common/auth/auth-user';
+import { NormalizeEmail, OptionalField, Trim } from '../../common/http/validation';
 
 /**
- * The fields of a user that DTOs of several modules take (users, auth, orgs), documented and
- * validated once. A variant where they are optional is a mapped type of the DTO (PartialType).
+ * The validated, documented fields of a user, shared by every DTO that takes them (users, auth,
+ * orgs). Where they are optional (PATCH), the DTO is a mapped type (PartialType).
  */
 export const EmailField = (): PropertyDecorator =>
   applyDecorators(
@@ -24,10 +25,21 @@ export const NameField = (): PropertyDecorator =>
     MaxLength(100),
   );
 
-/** A password being set: 8 to 128 characters. */
 export const PasswordField = (description?: string): PropertyDecorator =>
   applyDecorators(
     ApiProperty({ minLength: 8, maxLength: 128, format: 'password', example: 'correct horse battery', description }),
     IsString(),
     Length(8, 128),
+  );
+
+/** Optional wherever it is taken: left out, a new user is a `user` and an existing one keeps their role. */
+export const RoleField = (): PropertyDecorator =>
+  applyDecorators(
+    ApiPropertyOptional({
+      enum: PLATFORM_ROLES,
+      enumName: 'PlatformRole',
+      description: 'Platform role; only admins may set it',
+    }),
+    OptionalField(),
+    IsIn(PLATFORM_ROLES),
   );
