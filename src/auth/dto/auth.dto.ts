@@ -1,17 +1,7 @@
-import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { EmailField, NameField, PasswordField } from '../../users/dto/user-fields';
 import { UserResponse } from '../../users/user.response';
-
-/** A password given to prove who one is: checked against the stored hash, so any length up to 128. */
-const CurrentPasswordField = (example?: string): PropertyDecorator =>
-  applyDecorators(
-    ApiProperty({ maxLength: 128, format: 'password', example }),
-    IsString(),
-    IsNotEmpty(),
-    MaxLength(128),
-  );
 
 export class RegisterDto {
   @EmailField()
@@ -28,7 +18,10 @@ export class LoginDto {
   @EmailField()
   email: string;
 
-  @CurrentPasswordField('correct horse battery')
+  @ApiProperty({ maxLength: 128, format: 'password', example: 'correct horse battery' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
   password: string;
 }
 
@@ -41,7 +34,10 @@ export class RefreshTokenDto {
 }
 
 export class ChangePasswordDto {
-  @CurrentPasswordField()
+  @ApiProperty({ maxLength: 128, format: 'password' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
   currentPassword: string;
 
   @PasswordField('8 to 128 characters')

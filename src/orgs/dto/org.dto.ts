@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ORG_ROLES, OrgRole } from '../../common/tenancy/org-role';
@@ -5,24 +6,38 @@ import { OptionalField, Trim } from '../../common/http/validation';
 import { EmailField } from '../../users/dto/user-fields';
 import { ListQuery } from '../../common/pagination/list.query';
 
+const OrgNameField = (): PropertyDecorator =>
+  applyDecorators(
+    ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Inc.' }),
+    Trim(),
+    IsString(),
+    IsNotEmpty(),
+    MaxLength(100),
+  );
+
+/** Optional wherever it is taken. */
+const SlugField = (): PropertyDecorator =>
+  applyDecorators(
+    ApiPropertyOptional({
+      pattern: '^[a-z0-9-]{2,48}$',
+      minLength: 2,
+      maxLength: 48,
+      description: 'Unique; derived from the name when left out',
+    }),
+    OptionalField(),
+    IsString(),
+    MaxLength(48),
+    Matches(/^[a-z0-9-]{2,48}$/, { message: 'slug must be 2 to 48 lower-case letters, digits or hyphens' }),
+  );
+
+const RoleField = (): PropertyDecorator =>
+  applyDecorators(ApiProperty({ enum: ORG_ROLES, enumName: 'OrgRole' }), IsIn(ORG_ROLES));
+
 export class CreateOrgDto {
-  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Inc.' })
-  @Trim()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @OrgNameField()
   name: string;
 
-  @ApiPropertyOptional({
-    pattern: '^[a-z0-9-]{2,48}$',
-    minLength: 2,
-    maxLength: 48,
-    description: 'Unique; derived from the name when left out',
-  })
-  @OptionalField()
-  @IsString()
-  @MaxLength(48)
-  @Matches(/^[a-z0-9-]{2,48}$/, { message: 'slug must be 2 to 48 lower-case letters, digits or hyphens' })
+  @SlugField()
   slug?: string;
 }
 
@@ -33,12 +48,11 @@ export class AddMemberDto {
   @EmailField()
   email: string;
 
-  @ApiProperty({ enum: ORG_ROLES, enumName: 'OrgRole' })
-  @IsIn(ORG_ROLES)
+  @RoleField()
   role: OrgRole;
 }
 
-/** PATCH: the role is the only thing a membership has to change. */
+/** PATCH: the role is all a membership has to change. */
 export class UpdateMemberDto extends PickType(AddMemberDto, ['role'] as const) {}
 
 export const ORG_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;

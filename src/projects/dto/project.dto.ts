@@ -22,6 +22,9 @@ const DescriptionField = ({ optional = false } = {}): PropertyDecorator =>
     MaxLength(10000),
   );
 
+const ArchivedField = (): PropertyDecorator =>
+  applyDecorators(ApiProperty({ type: Boolean, description: 'Archived projects take no new tasks' }), IsBoolean());
+
 export class CreateProjectDto {
   @ApiProperty({
     pattern: '^[A-Z0-9]{2,10}$',
@@ -50,8 +53,7 @@ export class ReplaceProjectDto {
   @DescriptionField()
   description: string;
 
-  @ApiProperty({ type: Boolean, description: 'Archived projects take no new tasks' })
-  @IsBoolean()
+  @ArchivedField()
   archived: boolean;
 }
 

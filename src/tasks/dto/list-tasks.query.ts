@@ -27,14 +27,14 @@ const List = () =>
     (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])),
   );
 
-/** Any of a fixed set of values, at most as many as the set has. */
+/** Any of a fixed set of values, at most as many as the set has (IsIn's message comes first, as it always has). */
 const EnumListField = (values: readonly string[], description: string): PropertyDecorator =>
   applyDecorators(
     ApiPropertyOptional({ isArray: true, enum: values, maxItems: values.length, description }),
     IsOptional(),
     List(),
-    ArrayMaxSize(values.length),
     IsIn(values, { each: true }),
+    ArrayMaxSize(values.length),
   );
 
 const DueDateField = (bound: 'on or before' | 'on or after'): PropertyDecorator =>
