@@ -55,6 +55,17 @@ module.exports = {
       to: { path: `^src/(${FEATURES.join('|')})/.+\\.repository\\.ts$`, pathNot: '^src/$1/' },
     },
     {
+      name: 'sql-in-repositories',
+      comment:
+        'TypeORM and pg are used by repositories, entities, module wiring and the database layer; services, guards and controllers never build SQL.',
+      severity: 'error',
+      from: {
+        path: '^src/',
+        pathNot: ['\\.(repository|entity|module|spec)\\.ts$', '^src/database/', '^src/cli\\.ts$'],
+      },
+      to: { path: '^node_modules/(typeorm|@nestjs/typeorm|pg)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'no-unknown-folder',
       comment: 'A new top-level folder under src/ needs its place in LAYERS.',
       severity: 'error',
@@ -67,6 +78,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    exclude: { path: '^(node_modules|dist)/' },
+    exclude: { path: '^dist/' },
   },
 };

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source.options';
 import { MigrationRunner } from './migration-runner';
+import { Notifications } from './notifications';
 import { Database } from './database';
 import { UnitOfWork } from './unit-of-work';
 
@@ -24,7 +25,7 @@ import { UnitOfWork } from './unit-of-work';
       }),
     }),
   ],
-  providers: [Database, MigrationRunner, UnitOfWork],
-  exports: [Database, MigrationRunner, UnitOfWork],
+  providers: [Database, MigrationRunner, Notifications, UnitOfWork],
+  exports: [Database, MigrationRunner, Notifications, UnitOfWork],
 })
 export class DatabaseModule {}

@@ -87,9 +87,4 @@ export class SessionsRepository {
       values: [seconds],
     });
   }
-
-  /** A notification on `channel`, delivered to its listeners when `tx` commits (and never if it rolls back). */
-  async notify(tx: Transaction, channel: string, payload: string): Promise<void> {
-    await tx.rows({ text: 'SELECT pg_notify($1, $2)', values: [channel, payload] });
-  }
 }
