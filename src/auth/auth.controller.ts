@@ -10,6 +10,7 @@ import { ApiEnvelope } from '../common/swagger/envelope.schemas';
 import { UserResponse } from '../users/user.response';
 import { AuthService } from './auth.service';
 import { AuthTokensResponse, ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto/auth.dto';
+import { apiPath } from '../common/http/api-path';
 
 @ApiTags('auth')
 @ApiErrors(400)
@@ -19,7 +20,7 @@ export class AuthController {
 
   @Post('register')
   @Public()
-  @Created((result: AuthTokensResponse) => `/api/v1/users/${result.user.id}`)
+  @Created((result: AuthTokensResponse) => apiPath('users', result.user.id))
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiEnvelope(AuthTokensResponse, HttpStatus.CREATED, 'Created; Location points at the user')
   @ApiErrors(409)

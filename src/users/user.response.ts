@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { VersionedResponse, versioned } from '../common/http/versioned.response';
 import { PLATFORM_ROLES, PlatformRole } from '../common/auth/auth-user';
 import type { User } from './user.entity';
+import { apiPath } from '../common/http/api-path';
 
 /** A user as clients see it: never the password hash. */
 export class UserResponse extends VersionedResponse {
@@ -33,7 +34,9 @@ export class UserResponse extends VersionedResponse {
       email: user.email,
       name: user.name,
       role: user.role,
-      avatarUrl: user.avatarSha256 ? `/api/v1/users/${user.id}/avatar?v=${user.avatarSha256.slice(0, 16)}` : null,
+      avatarUrl: user.avatarSha256
+        ? `${apiPath('users', user.id, 'avatar')}?v=${user.avatarSha256.slice(0, 16)}`
+        : null,
     });
   }
 }

@@ -14,6 +14,7 @@ import { ReplaceUserDto } from './dto/replace-user.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserResponse } from './user.response';
 import { UsersService } from './users.service';
+import { apiPath } from '../common/http/api-path';
 
 @ApiTags('users')
 @ApiErrors(400)
@@ -31,7 +32,7 @@ export class UsersController {
 
   @Post()
   @AdminOnly()
-  @Created((user: UserResponse) => `/api/v1/users/${user.id}`)
+  @Created((user: UserResponse) => apiPath('users', user.id))
   @ApiOperation({ summary: 'Create a user (admin)' })
   @ApiEnvelope(UserResponse, HttpStatus.CREATED, 'Created; Location points at the user')
   @ApiErrors(409)
