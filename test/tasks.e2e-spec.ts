@@ -681,6 +681,17 @@ describe('tasks', () => {
         }
       });
     });
+
+    it('POST /projects/{projectId}/tasks checks access before the body, with or without an Idempotency-Key', async () => {
+      const project = await createProject();
+      const invalid = { title: '', labels: 'not-a-list' };
+      for (const headers of [{}, { 'Idempotency-Key': `access-first-${randomBytes(4).toString('hex')}` }]) {
+        const send = (user: SignedInUser) => as(user).post(projectTasksUrl(project.id), invalid).set(headers);
+        expectError(await send(org.users.outsider), 404, 'NOT_FOUND');
+        expectError(await send(org.users.viewer), 403, 'FORBIDDEN');
+        expectError(await send(org.users.member), 400, 'VALIDATION_FAILED');
+      }
+    });
   });
 
   // -------------------------------------------------------------------------------------------
