@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Tasklane against hand-written baselines (bench/baseline/server.ts), on the
  * same PostgreSQL database with the same pool size, alternating the two over several rounds
- * after a warm-up. Writes BENCHMARKS.md and bench/chart.svg. `npm run bench -- --smoke` runs
+ * after a warm-up, once the baseline is seen to answer as Tasklane does (checkParity). Writes BENCHMARKS.md and bench/chart.svg. `npm run bench -- --smoke` runs
  * every scenario for a second and writes nothing (CI uses it so that the harness keeps working).
  * `-- --only byId,list` runs only those scenarios (live, byId, list, post, p99, login, storm; p99
  * needs byId's peak and runs it too) and writes nothing either.
@@ -9,7 +9,7 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -144,6 +144,65 @@ function row(scenario: string, m: { tasklane: Measure; baseline: Measure }, mini
   };
 }
 
+interface Exchange {
+  name: string;
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+interface Answer {
+  status: number;
+  headers: Record<string, string | null>;
+  body: string;
+}
+
+/** The headers a client reads; the rest (security headers, rate limits) is what the baseline leaves out. */
+const COMPARED_HEADERS = ['content-type', 'etag', 'location', 'www-authenticate', 'retry-after', 'x-request-id'];
+/** What is new in every task a POST creates, and differs between the two servers' answers for that alone. */
+const NEW_IN_EACH_TASK = ['id', 'number', 'key', 'createdAt', 'updatedAt'];
+
+async function ask(server: string, exchange: Exchange): Promise<Answer> {
+  const res = await fetch(`${server}${exchange.path}`, {
+    method: exchange.method ?? 'GET',
+    headers: { 'x-request-id': `parity-${exchange.name.replace(/\W+/g, '-')}`, ...exchange.headers },
+    body: exchange.body,
+  });
+  let body = await res.text();
+  const headers = Object.fromEntries(COMPARED_HEADERS.map((name) => [name, res.headers.get(name)]));
+  if (exchange.method === 'POST' && res.status === 201) {
+    const created = JSON.parse(body) as { data: Record<string, unknown> };
+    headers.location = headers.location?.replace(String(created.data.id), '{id}') ?? null;
+    for (const field of NEW_IN_EACH_TASK) created.data[field] = `{${field}}`;
+    body = JSON.stringify(created);
+  }
+  return { status: res.status, headers, body };
+}
+
+/**
+ * Before anything is measured, the baseline must answer the benchmarked requests, and a few
+ * refused ones, as Tasklane does: the same status, the same headers a client reads and the same
+ * body, byte for byte (field order included; for a POST, but for what is new in each task).
+ */
+async function checkParity(tasklane: string, baseline: string, exchanges: Exchange[]): Promise<void> {
+  const differences: string[] = [];
+  for (const exchange of exchanges) {
+    const ours = await ask(tasklane, exchange);
+    const theirs = await ask(baseline, exchange);
+    if (ours.status !== theirs.status) differences.push(`${exchange.name}: status ${ours.status} vs ${theirs.status}`);
+    for (const name of COMPARED_HEADERS) {
+      if (ours.headers[name] !== theirs.headers[name]) {
+        differences.push(`${exchange.name}: ${name} ${ours.headers[name]} vs ${theirs.headers[name]}`);
+      }
+    }
+    if (ours.body !== theirs.body) differences.push(`${exchange.name}: body\n  ${ours.body}\n  ${theirs.body}`);
+  }
+  if (differences.length > 0) {
+    throw new Error(`The baseline does not answer as Tasklane does:\n${differences.join('\n')}`);
+  }
+  console.log(`parity: the baseline answers ${exchanges.length} requests as Tasklane does`);
+}
+
 async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let adminUrl = process.env.DATABASE_URL;
@@ -230,6 +289,45 @@ async function main(): Promise<void> {
     const createBody = JSON.stringify({ title: 'Benchmark task', priority: 'high', labels: ['bench'] });
     const json = { 'content-type': 'application/json' };
     const rows: Row[] = [];
+
+    const firstPage = (await (await fetch(`${app_}${listPath}`, { headers: auth })).json()) as {
+      meta: { page: { nextCursor: string } };
+    };
+    const tasksPath = `/api/v1/projects/${projectId}/tasks`;
+    await checkParity(app_, base_, [
+      { name: 'GET by id', path: `/api/v1/tasks/${taskId}`, headers: auth },
+      { name: 'GET a list', path: listPath, headers: auth },
+      {
+        name: 'GET its next page',
+        path: `${listPath}&cursor=${encodeURIComponent(firstPage.meta.page.nextCursor)}`,
+        headers: auth,
+      },
+      { name: 'POST a task', path: tasksPath, method: 'POST', headers: { ...auth, ...json }, body: createBody },
+      { name: 'no token', path: `/api/v1/tasks/${taskId}` },
+      { name: 'unknown task', path: `/api/v1/tasks/${randomUUID()}`, headers: auth },
+      { name: 'malformed id', path: '/api/v1/tasks/not-a-uuid', headers: auth },
+      { name: 'edited cursor', path: `${listPath}&cursor=${firstPage.meta.page.nextCursor.slice(1)}`, headers: auth },
+      {
+        name: 'cursor of another list',
+        path: `${tasksPath}?limit=50&cursor=${encodeURIComponent(firstPage.meta.page.nextCursor)}`,
+        headers: auth,
+      },
+      { name: 'bad list query', path: `${tasksPath}?limit=0&status=todo,nope&extra=1`, headers: auth },
+      {
+        name: 'invalid task',
+        path: tasksPath,
+        method: 'POST',
+        headers: { ...auth, ...json },
+        body: JSON.stringify({ title: '  ', status: 'open', labels: ['a', 'a', ''], extra: 1 }),
+      },
+      {
+        name: 'not JSON',
+        path: tasksPath,
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'text/plain' },
+        body: 'x',
+      },
+    ]);
 
     if (want('live')) {
       rows.push(
