@@ -1,8 +1,13 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+/** No foreign key to orgs: the trail of a deleted org outlives it. */
 @Entity('audit_events')
+@Index('audit_events_org_created_idx', ['orgId', 'createdAt', 'id'])
+@Index('audit_events_entity_idx', ['orgId', 'entityType', 'entityId', 'createdAt'])
+@Index('audit_events_actor_idx', ['orgId', 'actorId', 'createdAt'])
+@Index('audit_events_action_idx', ['orgId', 'action', 'createdAt'])
 export class AuditEvent {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'audit_events_pkey' })
   id: string;
 
   @Column({ name: 'org_id', type: 'uuid' })
@@ -20,12 +25,19 @@ export class AuditEvent {
   @Column({ name: 'entity_id', type: 'uuid' })
   entityId: string;
 
-  @Column({ type: 'jsonb' })
+  @Column({ type: 'jsonb', default: {} })
   changes: Record<string, [unknown, unknown]>;
 
   @Column({ name: 'request_id', type: 'text', nullable: true })
   requestId: string | null;
 
-  @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
+  @Column({
+    name: 'created_at',
+    type: 'timestamptz',
+    precision: 3,
+    default: () => 'now()',
+    insert: false,
+    update: false,
+  })
   createdAt: Date;
 }

@@ -1,18 +1,28 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A sign-in session: the family of refresh tokens that descend from one login. */
 @Entity('session_families')
+@Index('session_families_active_user_idx', ['userId'], { where: 'revoked_at IS NULL' })
+@Index('session_families_revoked_at_idx', ['revokedAt'], { where: 'revoked_at IS NOT NULL' })
 export class SessionFamily {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'session_families_pkey' })
   id: string;
 
   @Column({ name: 'user_id', type: 'uuid' })
+  @ForeignKey('users', { name: 'session_families_user_id_fkey', onDelete: 'CASCADE' })
   userId: string;
 
-  @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
+  @Column({
+    name: 'created_at',
+    type: 'timestamptz',
+    precision: 3,
+    default: () => 'now()',
+    insert: false,
+    update: false,
+  })
   createdAt: Date;
 
-  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  @Column({ name: 'revoked_at', type: 'timestamptz', precision: 3, nullable: true })
   revokedAt: Date | null;
 
   @Column({ name: 'revoked_reason', type: 'text', nullable: true })
