@@ -2,6 +2,7 @@ import { CreateUsersAndSessions1763900000000 } from './1763900000000-create-user
 import { CreateOrgsProjectsTasksAudit1763990000000 } from './1763990000000-create-orgs-projects-tasks-audit';
 import { CreateCommentsAttachmentsAvatars1764000000000 } from './1764000000000-create-comments-attachments-avatars';
 import { IdempotencyClaimsAndFileReservations1764200000000 } from './1764200000000-idempotency-claims-and-file-reservations';
+import { RecordGeneratedColumnExpressions1764300000000 } from './1764300000000-record-generated-column-expressions';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CreateOrgsProjectsTasksAudit1763990000000,
   CreateCommentsAttachmentsAvatars1764000000000,
   IdempotencyClaimsAndFileReservations1764200000000,
+  RecordGeneratedColumnExpressions1764300000000,
 ];
