@@ -17,6 +17,11 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
+    // The migrations own the schema, extensions included: TypeORM installs none at connect, and
+    // a uuid primary key it generates SQL for defaults to gen_random_uuid() (built into
+    // PostgreSQL 13+, as the migrations use) rather than uuid-ossp's uuid_generate_v4().
+    installExtensions: false,
+    uuidExtension: 'pgcrypto',
     logging: false,
     applicationName: 'tasklane',
     extra: {
