@@ -1,5 +1,5 @@
 import type { Principal } from '../common/auth/auth-user';
-import { ORG_ROLES, OrgRole } from '../common/tenancy/org-role';
+import { ORG_ROLES, OrgRole } from './org-roles';
 import { ACCESS_MATRIX, Action, can, requireAccess } from './access-policy';
 
 const ME: Principal = { kind: 'user', id: '00000000-0000-4000-8000-000000000001' };

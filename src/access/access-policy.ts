@@ -1,6 +1,6 @@
 import type { Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
-import { OrgRole, roleAtLeast } from '../common/tenancy/org-role';
+import { OrgRole, roleAtLeast } from './org-roles';
 
 /**
  * Who may do what inside an organization, as contract §7–§12 state it. Each action names the

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../common/auth/auth-user';
-import type { OrgRole } from '../common/tenancy/org-role';
+import type { OrgRole } from './org-roles';
 import { Database } from '../database/database';
 import type { Transaction } from '../database/unit-of-work';
 

@@ -13,7 +13,7 @@ import { AuthenticatedRequest } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
 import { notAUuid, UUID_PATTERN } from '../common/http/uuid-param';
 import { ApiErrors } from '../common/swagger/api-errors.decorator';
-import type { OrgRole } from '../common/tenancy/org-role';
+import type { OrgRole } from './org-roles';
 import { AccessRepository } from './access.repository';
 import { Action, requireAccess } from './access-policy';
 

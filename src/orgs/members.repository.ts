@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CursorPaginator, KeysetPage } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
-import type { OrgRole } from '../common/tenancy/org-role';
+import type { OrgRole } from '../access/org-roles';
 import { Database } from '../database/database';
 import type { Transaction } from '../database/unit-of-work';
 import type { MembershipRow } from './membership.entity';

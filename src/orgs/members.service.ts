@@ -7,7 +7,7 @@ import { ApiException } from '../common/http/api-exception';
 import { listScope } from '../common/pagination/cursor-paginator';
 import { ListQuery } from '../common/pagination/list.query';
 import { Page } from '../common/pagination/page';
-import type { OrgRole } from '../common/tenancy/org-role';
+import type { OrgRole } from '../access/org-roles';
 import { isUniqueViolation } from '../database/database-errors';
 import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { MemberRow, MembersRepository } from './members.repository';

@@ -1,5 +1,5 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
-import type { OrgRole } from '../common/tenancy/org-role';
+import type { OrgRole } from '../access/org-roles';
 
 @Entity('memberships')
 // "my orgs" and the tenancy check of every item route start from the user. The index carries

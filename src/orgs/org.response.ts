@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { VersionedResponse, versioned } from '../common/http/versioned.response';
-import { ORG_ROLES, OrgRole } from '../common/tenancy/org-role';
+import { ORG_ROLES, OrgRole } from '../access/org-roles';
 import type { Org } from './org.entity';
 
 export class OrgResponse extends VersionedResponse {

@@ -5,7 +5,7 @@ import { joinMembership, membershipOf } from '../access/membership-lookup';
 import type { Principal } from '../common/auth/auth-user';
 import { CursorPaginator, KeysetPage } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
-import type { OrgRole } from '../common/tenancy/org-role';
+import type { OrgRole } from '../access/org-roles';
 import { Database } from '../database/database';
 import type { Transaction } from '../database/unit-of-work';
 import { Org } from './org.entity';

@@ -7,7 +7,7 @@ import { ApiException } from '../common/http/api-exception';
 import { ExpectedVersions, versionMatches } from '../common/http/etag';
 import { CursorPosition, listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
-import type { OrgRole } from '../common/tenancy/org-role';
+import type { OrgRole } from '../access/org-roles';
 import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { ProjectsService } from '../projects/projects.service';
 import { FileDeletionQueue } from '../storage/file-deletion.queue';

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { EmailField, NameField, PasswordField } from '../../users/dto/user-fields';
+import { EmailField } from '../../common/http/validation';
+import { NameField, PasswordField } from '../../users/dto/user-fields';
 import { UserResponse } from '../../users/user.response';
 
 export class RegisterDto {

@@ -1,5 +1,6 @@
-import { ArgumentMetadata, HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
-import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
+import { applyDecorators, ArgumentMetadata, HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsEmail, MaxLength, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { ApiException, ErrorDetail } from './api-exception';
 import { checkInputLimits, MAX_ERROR_DETAILS } from './input-limits';
@@ -73,9 +74,14 @@ export const ArrayDistinct = (options?: ValidationOptions): PropertyDecorator =>
 export const Trim = (): PropertyDecorator =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
-/** Emails are compared and stored lower-case. */
-export const NormalizeEmail = (): PropertyDecorator =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
+/** An email address, as every DTO takes one (users, auth, members): compared and stored lower-case. */
+export const EmailField = (): PropertyDecorator =>
+  applyDecorators(
+    ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' }),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value)),
+    IsEmail({}, { message: '$property must be an email' }),
+    MaxLength(254),
+  );
 
 /** A query integer: only plain decimal digits become a number (`0x10`, `1e1`, ` 5` stay invalid). */
 export const ToInteger = (): PropertyDecorator =>

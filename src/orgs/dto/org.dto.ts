@@ -1,9 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, PartialType, PickType } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { ORG_ROLES, OrgRole } from '../../common/tenancy/org-role';
-import { OptionalField, Trim } from '../../common/http/validation';
-import { EmailField } from '../../users/dto/user-fields';
+import { ORG_ROLES, OrgRole } from '../../access/org-roles';
+import { EmailField, OptionalField, Trim } from '../../common/http/validation';
 import { ListQuery } from '../../common/pagination/list.query';
 
 const OrgNameField = (): PropertyDecorator =>

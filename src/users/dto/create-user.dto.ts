@@ -1,5 +1,6 @@
 import type { PlatformRole } from '../../common/auth/auth-user';
-import { EmailField, NameField, PasswordField, RoleField } from './user-fields';
+import { EmailField } from '../../common/http/validation';
+import { NameField, PasswordField, RoleField } from './user-fields';
 
 export class CreateUserDto {
   @EmailField()

@@ -1,21 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 import { PLATFORM_ROLES } from '../../common/auth/auth-user';
-import { NormalizeEmail, OptionalField, Trim } from '../../common/http/validation';
+import { OptionalField, Trim } from '../../common/http/validation';
 
 /**
- * The validated, documented fields of a user, shared by every DTO that takes them (users, auth,
- * orgs). Where they are optional (PATCH), the DTO is a mapped type (PartialType).
+ * The validated, documented fields of a user, shared by every DTO that takes them (users,
+ * auth); the email is common/http's EmailField. Where they are optional (PATCH), the DTO is a mapped type (PartialType).
  */
-export const EmailField = (): PropertyDecorator =>
-  applyDecorators(
-    ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' }),
-    NormalizeEmail(),
-    IsEmail({}, { message: '$property must be an email' }),
-    MaxLength(254),
-  );
-
 export const NameField = (): PropertyDecorator =>
   applyDecorators(
     ApiProperty({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' }),
