@@ -1,4 +1,5 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { CreatedAtColumn } from '../database/columns';
 
 /**
  * A trigger (attachments_queue_file_deletion, in the migrations) queues the file of every
@@ -41,13 +42,6 @@ export class Attachment {
   @ForeignKey('users', { name: 'attachments_uploaded_by_fkey' })
   uploadedBy: string;
 
-  @Column({
-    name: 'created_at',
-    type: 'timestamptz',
-    precision: 3,
-    default: () => 'now()',
-    insert: false,
-    update: false,
-  })
+  @CreatedAtColumn()
   createdAt: Date;
 }

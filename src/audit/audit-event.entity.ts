@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CreatedAtColumn } from '../database/columns';
 
 /** No foreign key to orgs: the trail of a deleted org outlives it. */
 @Entity('audit_events')
@@ -31,13 +32,6 @@ export class AuditEvent {
   @Column({ name: 'request_id', type: 'text', nullable: true })
   requestId: string | null;
 
-  @Column({
-    name: 'created_at',
-    type: 'timestamptz',
-    precision: 3,
-    default: () => 'now()',
-    insert: false,
-    update: false,
-  })
+  @CreatedAtColumn()
   createdAt: Date;
 }

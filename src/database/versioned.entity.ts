@@ -1,4 +1,5 @@
 import { Column } from 'typeorm';
+import { CreatedAtColumn, UpdatedAtColumn } from './columns';
 
 /**
  * The columns every editable resource has besides its UUID: timestamps and the version behind
@@ -6,17 +7,10 @@ import { Column } from 'typeorm';
  * (`<table>_pkey`) differs per table.
  */
 export abstract class VersionedEntity {
-  @Column({
-    name: 'created_at',
-    type: 'timestamptz',
-    precision: 3,
-    default: () => 'now()',
-    insert: false,
-    update: false,
-  })
+  @CreatedAtColumn()
   createdAt: Date;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', precision: 3, default: () => 'now()', insert: false })
+  @UpdatedAtColumn()
   updatedAt: Date;
 
   @Column({ type: 'integer', default: 1, insert: false })

@@ -1,4 +1,5 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { CreatedAtColumn, UpdatedAtColumn } from '../database/columns';
 import type { OrgRole } from '../access/org-roles';
 
 @Entity('memberships')
@@ -20,16 +21,9 @@ export class MembershipRow {
   @Column({ type: 'text' })
   role: OrgRole;
 
-  @Column({
-    name: 'created_at',
-    type: 'timestamptz',
-    precision: 3,
-    default: () => 'now()',
-    insert: false,
-    update: false,
-  })
+  @CreatedAtColumn()
   createdAt: Date;
 
-  @Column({ name: 'updated_at', type: 'timestamptz', precision: 3, default: () => 'now()', insert: false })
+  @UpdatedAtColumn()
   updatedAt: Date;
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { CreatedAtColumn } from '../database/columns';
 
 /** One refresh token, stored as its SHA-256; used once, then replaced by the next. */
 @Entity('refresh_tokens')
@@ -21,13 +22,6 @@ export class RefreshToken {
   @Column({ name: 'used_at', type: 'timestamptz', precision: 3, nullable: true })
   usedAt: Date | null;
 
-  @Column({
-    name: 'created_at',
-    type: 'timestamptz',
-    precision: 3,
-    default: () => 'now()',
-    insert: false,
-    update: false,
-  })
+  @CreatedAtColumn()
   createdAt: Date;
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CreatedAtColumn } from '../database/columns';
 
 /** A sign-in session: the family of refresh tokens that descend from one login. */
 @Entity('session_families')
@@ -12,14 +13,7 @@ export class SessionFamily {
   @ForeignKey('users', { name: 'session_families_user_id_fkey', onDelete: 'CASCADE' })
   userId: string;
 
-  @Column({
-    name: 'created_at',
-    type: 'timestamptz',
-    precision: 3,
-    default: () => 'now()',
-    insert: false,
-    update: false,
-  })
+  @CreatedAtColumn()
   createdAt: Date;
 
   @Column({ name: 'revoked_at', type: 'timestamptz', precision: 3, nullable: true })
