@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { requireAccess } from '../access/access-policy';
+import { Action, requireAccess } from '../access/access-policy';
 import { AuditService, diffChanges } from '../audit/audit.service';
 import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
@@ -71,11 +71,7 @@ export class ProjectsService {
    * The project, for a principal allowed `action` on it (not a member → 404; too weak a role →
    * 403). Outside any transaction: GET, and the check before a task list or creation.
    */
-  async readable(
-    principal: Principal,
-    projectId: string,
-    action: 'project.read' | 'task.read' | 'task.create',
-  ): Promise<ProjectWithRole> {
+  async readable(principal: Principal, projectId: string, action: Action): Promise<ProjectWithRole> {
     const project = await this.projects.findForPrincipal(principal, projectId);
     if (!project) throw ApiException.notFound('Project');
     requireAccess(principal, action, project);
