@@ -298,18 +298,37 @@ const INSERT_AUDIT = `INSERT INTO audit_events (org_id, actor_id, action, entity
   VALUES ($1, $2, $3, $4, $5, $6, $7)`;
 const AUDITED = ['title', 'description', 'status', 'priority', 'assigneeId', 'dueDate', 'labels'] as const;
 
-/** A row of COLUMNS, camelCase already (the SQL aliases do it); only what this file reads is typed. */
-type TaskRow = Record<string, unknown> & { id: string; number: number; projectKey: string; createdAt: Date };
+/** A row of COLUMNS, camelCase already (the SQL aliases do it); what this file computes with is typed. */
+type TaskRow = Record<string, unknown> & { projectKey: string; number: number; createdAt: Date; updatedAt: Date };
 
 /**
- * A task as the API shows it: the row without what only the server uses (orgId, projectKey and,
- * by id, the caller's role), `key` ("BEN-42") after the number, id and the versioning fields
- * first. res.json writes the Dates as ISO 8601.
+ * A task as the API shows it: id and the versioning fields first, `key` ("BEN-42") after the
+ * number, and not what only the server uses (orgId, projectKey and, by id, the caller's role).
+ * Built as a literal rather than spread from the row: a literal of one shape serializes fastest.
  */
-function taskBody(row: TaskRow): Record<string, unknown> {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- orgId and role are left out of the body
-  const { id, createdAt, updatedAt, version, projectId, orgId, projectKey, number, role, ...fields } = row;
-  return { id, createdAt, updatedAt, version, projectId, number, key: `${projectKey}-${number}`, ...fields };
+function taskBody(row: TaskRow) {
+  const { id, version, projectId, number, title, description, status, priority } = row;
+  const { assigneeId, dueDate, labels, createdBy } = row;
+  const createdAt = row.createdAt.toISOString();
+  const updatedAt = row.updatedAt.toISOString();
+  const key = `${row.projectKey}-${number}`;
+  return {
+    id,
+    createdAt,
+    updatedAt,
+    version,
+    projectId,
+    number,
+    key,
+    title,
+    description,
+    status,
+    priority,
+    assigneeId,
+    dueDate,
+    labels,
+    createdBy,
+  };
 }
 
 // --- Cursors, in Tasklane's format so that either server reads the other's: the base64url JSON
