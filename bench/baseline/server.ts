@@ -17,15 +17,16 @@
  * timeouts).
  *
  * Why it is fair: the same answers, which bench/run.ts checks before measuring (status, headers
- * and body of the benchmarked requests and of a few refused ones), and the same SQL statements,
- * one round trip each: for the GETs the statements Tasklane sends; for the POST the same work in
- * as many round trips (Tasklane checks access before its transaction and takes the task number
- * with the caller's role in one UPDATE; the baseline locks the project row with the membership,
- * then advances the counter). What it leaves out is what the framework and Tasklane's
- * cross-cutting features add (DI, guards, pipes, class-validator/transformer, interceptors, rxjs,
- * metrics, helmet, CORS, rate limiting, Idempotency-Key, session revocation): the benchmark
- * measures that cost. Filters and fields the benchmark does not use (assigneeId, dueDate, label,
- * q, sort...) are refused with a 400 rather than half-implemented.
+ * and body of the benchmarked requests and of a few refused ones), and the same SQL, one round
+ * trip a statement: for the GETs the statements Tasklane sends (Tasklane prepares the task and
+ * project lookups by name, once per connection; here they are unnamed); for the POST the same
+ * work in as many round trips (Tasklane checks access before its transaction, then takes the task
+ * number with the caller's role in one UPDATE; the baseline locks the project row with the
+ * membership, then advances the counter). What it leaves out is what the framework and
+ * Tasklane's cross-cutting features add (DI, guards, pipes, class-validator/transformer,
+ * interceptors, rxjs, metrics, helmet, CORS, rate limiting, Idempotency-Key, session
+ * revocation): the benchmark measures that cost. Filters and fields the benchmark does not use
+ * (assigneeId, dueDate, label, q, sort...) are refused with a 400 rather than half-implemented.
  */
 import express, { NextFunction, Request, Response } from 'express';
 import { createHash, createHmac, createSecretKey, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
