@@ -5,8 +5,9 @@ import { PLATFORM_ROLES } from '../../common/auth/auth-user';
 import { OptionalField, Trim } from '../../common/http/validation';
 
 /**
- * The validated, documented fields of a user, shared by every DTO that takes them (users,
- * auth); the email is common/http's EmailField. Where they are optional (PATCH), the DTO is a mapped type (PartialType).
+ * The validated, documented fields of a user, shared by every DTO that takes them (users, auth);
+ * the email is common/http's EmailField. Where they are optional (PATCH), the DTO is a mapped
+ * type (PartialType).
  */
 export const NameField = (): PropertyDecorator =>
   applyDecorators(
