@@ -754,4 +754,31 @@ describe('audit trail', () => {
       expect(expectList<AuditEventBody>(await list({ limit: 2, cursor })).data).toEqual(all.slice(2, 4));
     });
   });
+
+  describe('the trail is append-only in the database', () => {
+    it.each([
+      ['UPDATE', `UPDATE audit_events SET action = 'org.tampered' WHERE org_id = $1`],
+      ['DELETE', 'DELETE FROM audit_events WHERE org_id = $1'],
+    ])('%s of an event is refused, whoever sends it', async (operation, sql) => {
+      const org = await makeOrg();
+      const before = await t.dataSource.query('SELECT * FROM audit_events WHERE org_id = $1 ORDER BY id', [org.id]);
+      expect(before.length).toBeGreaterThan(0);
+      await expect(t.dataSource.query(sql, [org.id])).rejects.toThrow(
+        `audit_events is append-only: ${operation} refused`,
+      );
+      expect(await t.dataSource.query('SELECT * FROM audit_events WHERE org_id = $1 ORDER BY id', [org.id])).toEqual(
+        before,
+      );
+    });
+
+    it('TRUNCATE is refused too, and deleting the org keeps its events', async () => {
+      await expect(t.dataSource.query('TRUNCATE audit_events')).rejects.toThrow(
+        'audit_events is append-only: TRUNCATE refused',
+      );
+      const org = await makeOrg();
+      const events = await auditRows(t, org.id);
+      await t.http().delete(`/api/v1/orgs/${org.id}`).set(as(owner)).expect(204);
+      expect((await auditRows(t, org.id)).length).toBe(events.length + 1);
+    });
+  });
 });

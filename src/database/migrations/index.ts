@@ -3,6 +3,7 @@ import { CreateOrgsProjectsTasksAudit1763990000000 } from './1763990000000-creat
 import { CreateCommentsAttachmentsAvatars1764000000000 } from './1764000000000-create-comments-attachments-avatars';
 import { IdempotencyClaimsAndFileReservations1764200000000 } from './1764200000000-idempotency-claims-and-file-reservations';
 import { RecordGeneratedColumnExpressions1764300000000 } from './1764300000000-record-generated-column-expressions';
+import { AuditTrailAppendOnly1764400000000 } from './1764400000000-audit-trail-append-only';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateCommentsAttachmentsAvatars1764000000000,
   IdempotencyClaimsAndFileReservations1764200000000,
   RecordGeneratedColumnExpressions1764300000000,
+  AuditTrailAppendOnly1764400000000,
 ];
