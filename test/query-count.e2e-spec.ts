@@ -63,4 +63,17 @@ describe('SQL statements per request', () => {
     );
     expect(statements).toHaveLength(2);
   });
+
+  it('POST /api/v1/projects/{id}/tasks runs six: the access check, then one transaction of four', async () => {
+    const statements = await statementsFor(() =>
+      t.http().post(`/api/v1/projects/${projectId}/tasks`).set(bearer(token)).send({ title: 'Counted' }).expect(201),
+    );
+    expect(statements).toHaveLength(6);
+    expect(statements[0]).toContain('project_for_member');
+    expect(statements[1]).toBe('START TRANSACTION');
+    expect(statements[2]).toMatch(/^UPDATE projects p SET task_seq/);
+    expect(statements[3]).toMatch(/^INSERT INTO tasks/);
+    expect(statements[4]).toMatch(/^INSERT INTO audit_events/);
+    expect(statements[5]).toBe('COMMIT');
+  });
 });
