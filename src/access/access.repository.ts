@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../common/auth/auth-user';
+import { membershipOf } from './membership-lookup';
 import type { OrgRole } from './org-roles';
 import { Database } from '../database/database';
 import type { Transaction } from '../database/unit-of-work';
@@ -15,7 +16,7 @@ export class AccessRepository {
   async roleIn(principal: Principal, orgId: string, tx?: Transaction): Promise<OrgRole | undefined> {
     const statement = {
       name: 'role_in_org',
-      text: 'SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2',
+      text: `SELECT m.role FROM memberships m WHERE ${membershipOf('$1', '$2')}`,
       values: [orgId, principal.id],
     };
     const [row] = await (tx ? tx.rows<{ role: OrgRole }>(statement) : this.db.rows<{ role: OrgRole }>(statement));

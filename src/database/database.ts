@@ -20,10 +20,12 @@ export interface PoolStats {
 }
 
 /**
- * The one supported way to reach PostgreSQL outside a transaction (inside one, see
+ * The one supported way to run hand-written SQL outside a transaction (inside one, see
  * UnitOfWork's Transaction). Repositories read through `rows`; this is where the statement
  * strategy lives: named statements today, plain ones behind a transaction pooler, reads routed
- * to a replica — each a change to this class alone.
+ * to a replica — each a change to this class alone. (Repositories' TypeORM QueryBuilder reads
+ * go through the same DataSource, whose options — data-source.options.ts — carry the rest of
+ * such a switch: TypeORM's own `replication` setting.)
  */
 @Injectable()
 export class Database {
