@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { seedBenchData } from './seed';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,40 +89,7 @@ async function main(): Promise<void> {
     await ready(builds.before.port);
 
     // The bench's data: a user, an org, a project of 1,001 tasks.
-    const base = `http://127.0.0.1:${builds.after.port}`;
-    const post = async (path: string, body: unknown, token?: string) =>
-      (
-        (await (
-          await fetch(base + path, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-            body: JSON.stringify(body),
-          })
-        ).json()) as { data: { id: string; accessToken: string; user: { id: string } } }
-      ).data;
-    const user = await post('/api/v1/auth/register', {
-      email: `c${Date.now()}@example.com`,
-      password: 'bench-password-1',
-      name: 'C',
-    });
-    const token = user.accessToken;
-    const orgId = (await post('/api/v1/orgs', { name: 'Compare' }, token)).id;
-    const projectId = (await post(`/api/v1/orgs/${orgId}/projects`, { key: 'CMP', name: 'Compare' }, token)).id;
-    const taskId = (await post(`/api/v1/projects/${projectId}/tasks`, { title: 'First' }, token)).id;
-    const db = new Client({ connectionString: url.href });
-    await db.connect();
-    await db.query(
-      `WITH p AS (SELECT id, org_id, key FROM projects WHERE id = $1)
-       INSERT INTO tasks (project_id, org_id, project_key, number, title, description, status, priority, labels, created_by)
-       SELECT p.id, p.org_id, p.key, n, 'Task ' || n, 'Description of task ' || n,
-              (ARRAY['todo','in_progress','done','canceled'])[1 + n % 4],
-              (ARRAY['low','medium','high','urgent'])[1 + n % 4], ARRAY['bench'], $2
-         FROM p, generate_series(2, 1001) AS n`,
-      [projectId, user.user.id],
-    );
-    await db.query('UPDATE projects SET task_seq = 1001 WHERE id = $1', [projectId]);
-    await db.query('ANALYZE');
-    await db.end();
+    const { token, projectId, taskId } = await seedBenchData(`http://127.0.0.1:${builds.after.port}`, url.href);
 
     const scenarios: Record<string, { path: string; method?: 'POST'; body?: string }> = {
       'GET by id': { path: `/api/v1/tasks/${taskId}` },

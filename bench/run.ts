@@ -15,8 +15,9 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { EmbeddedDatabase, ensureDatabase, startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { Client } from 'pg';
+import { seedBenchData } from './seed';
 
 const ROOT = resolve(__dirname, '..');
 const { values: args } = parseArgs({
@@ -237,40 +238,8 @@ async function main(): Promise<void> {
     await sleep(500);
     const idleRss = rssMiB(app.pid!);
 
-    // --- Data: a user, an org, a project, 1,000 tasks
-    const password = 'bench-password-1';
-    const email = `bench-${Date.now()}@example.com`;
-    const post = async (path: string, body: unknown, token?: string) => {
-      const res = await fetch(`${app_}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as { data: { id: string; accessToken: string } };
-    };
-    const registered = (await post('/api/v1/auth/register', { email, password, name: 'Bench' })) as unknown as {
-      data: { accessToken: string; user: { id: string } };
-    };
-    const token = registered.data.accessToken;
-    const userId = registered.data.user.id;
-    const orgId = (await post('/api/v1/orgs', { name: 'Bench' }, token)).data.id;
-    const projectId = (await post(`/api/v1/orgs/${orgId}/projects`, { key: 'BEN', name: 'Bench' }, token)).data.id;
-    const taskId = (await post(`/api/v1/projects/${projectId}/tasks`, { title: 'First' }, token)).data.id;
-    const db = new Client({ connectionString: databaseUrl });
-    await db.connect();
-    await db.query(
-      `WITH p AS (SELECT id, org_id, key FROM projects WHERE id = $1)
-       INSERT INTO tasks (project_id, org_id, project_key, number, title, description, status, priority, labels, created_by)
-       SELECT p.id, p.org_id, p.key, n, 'Task ' || n, 'Description of task ' || n,
-              (ARRAY['todo','in_progress','done','canceled'])[1 + n % 4],
-              (ARRAY['low','medium','high','urgent'])[1 + n % 4], ARRAY['bench'], $2
-         FROM p, generate_series(2, 1001) AS n`,
-      [projectId, userId],
-    );
-    await db.query('UPDATE projects SET task_seq = 1001 WHERE id = $1', [projectId]);
-    await db.query('ANALYZE');
-    await db.end();
+    // --- Data: a user, an org, a project, 1,001 tasks
+    const { email, password, token, projectId, taskId } = await seedBenchData(app_, databaseUrl);
 
     // --- Baseline: hand-written Express 5 + pg, same database and pool size
     const basePort = await freePort();

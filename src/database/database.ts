@@ -32,7 +32,7 @@ export class Database {
   /** Named prepared statements; off where a transaction pooler cannot carry them. */
   readonly namedStatements = true;
 
-  constructor(readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   /** The rows of one statement, on the pool TypeORM opened (same connections, settings, timeouts). */
   async rows<Row extends QueryResultRow>(statement: Statement): Promise<Row[]> {

@@ -6,9 +6,11 @@ import type { Statement } from './database';
 /** Work that may only happen once the transaction has committed: removing files, revocations, later outboxes. */
 export type AfterCommit = () => void | Promise<void>;
 
-/** What a request may add to the transaction of its change (the stored response of an Idempotency-Key request). */
+/** Work a request adds to the transaction of its change, run just before it commits (the stored response of an Idempotency-Key request). */
+export type BeforeCommit = (tx: Transaction, result: unknown) => Promise<void>;
+
 export interface UnitOfWorkActor {
-  beforeCommit?: (tx: Transaction, result: unknown) => Promise<void>;
+  beforeCommit?: BeforeCommit;
 }
 
 /**

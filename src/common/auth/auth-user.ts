@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Transaction } from '../../database/unit-of-work';
+import type { BeforeCommit, UnitOfWorkActor } from '../../database/unit-of-work';
 
 export type PlatformRole = 'user' | 'admin';
 export const PLATFORM_ROLES: readonly PlatformRole[] = ['user', 'admin'];
@@ -18,11 +18,6 @@ export const CurrentUser = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): AuthUser => ctx.switchToHttp().getRequest<AuthenticatedRequest>().user!,
 );
 
-/** Work a request adds to the transaction of its change, run just before that transaction commits. */
-export interface BeforeCommit {
-  (tx: Transaction, result: unknown): Promise<void>;
-}
-
 /**
  * Who is acting, as the access policy sees it. A signed-in user today; an org API key
  * (contract §18) will be a second kind.
@@ -36,9 +31,8 @@ export interface Principal {
  * A principal in a request: what audit events record, and what the request adds to the
  * transaction of its change (the response of an Idempotency-Key request, stored with it).
  */
-export interface Actor extends Principal {
+export interface Actor extends Principal, UnitOfWorkActor {
   requestId: string;
-  beforeCommit?: BeforeCommit;
 }
 
 export type ActorRequest = AuthenticatedRequest & { id: string; beforeCommit?: BeforeCommit };

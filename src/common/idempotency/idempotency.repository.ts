@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database } from '../../database/database';
 import type { Transaction } from '../../database/unit-of-work';
 
-export const TTL_HOURS = 24;
+const TTL_HOURS = 24;
 // A request that has been "in progress" this long died without finishing: its key may be reused.
 const STALE_IN_PROGRESS_SECONDS = 120;
 
