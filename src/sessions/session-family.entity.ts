@@ -21,4 +21,16 @@ export class SessionFamily {
 
   @Column({ name: 'revoked_reason', type: 'text', nullable: true })
   revokedReason: string | null;
+
+  /** The User-Agent header at sign-in (truncated); null for sessions from before it was recorded. */
+  @Column({ name: 'user_agent', type: 'text', nullable: true })
+  userAgent: string | null;
+
+  /** The client's address at sign-in, as the app saw it (`req.ip`, after TRUST_PROXY). */
+  @Column({ name: 'ip', type: 'text', nullable: true })
+  ip: string | null;
+
+  /** Sign-in, each refresh, and access-token use as flushed by SessionActivity (so up to its interval behind). */
+  @Column({ name: 'last_used_at', type: 'timestamptz', precision: 3, nullable: true })
+  lastUsedAt: Date | null;
 }

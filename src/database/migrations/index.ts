@@ -4,6 +4,7 @@ import { CreateCommentsAttachmentsAvatars1764000000000 } from './1764000000000-c
 import { IdempotencyClaimsAndFileReservations1764200000000 } from './1764200000000-idempotency-claims-and-file-reservations';
 import { RecordGeneratedColumnExpressions1764300000000 } from './1764300000000-record-generated-column-expressions';
 import { AuditTrailAppendOnly1764400000000 } from './1764400000000-audit-trail-append-only';
+import { SessionClientDetails1764500000000 } from './1764500000000-session-client-details';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   IdempotencyClaimsAndFileReservations1764200000000,
   RecordGeneratedColumnExpressions1764300000000,
   AuditTrailAppendOnly1764400000000,
+  SessionClientDetails1764500000000,
 ];
