@@ -7,6 +7,7 @@ import { Public } from '../common/decorators/public.decorator';
 import { Created } from '../common/http/created.decorator';
 import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
 import { ApiEnvelope } from '../common/swagger/envelope.schemas';
+import { SignInClient, SignInFrom } from '../sessions/sign-in-client';
 import { UserResponse } from '../users/user.response';
 import { AuthService } from './auth.service';
 import { AuthTokensResponse, ChangePasswordDto, LoginDto, RefreshTokenDto, RegisterDto } from './dto/auth.dto';
@@ -24,8 +25,12 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiEnvelope(AuthTokensResponse, HttpStatus.CREATED, 'Created; Location points at the user')
   @ApiErrors(409)
-  async register(@Body() body: RegisterDto, @Res({ passthrough: true }) res: Response): Promise<AuthTokensResponse> {
-    const result = await this.auth.register(body);
+  async register(
+    @Body() body: RegisterDto,
+    @SignInFrom() client: SignInClient,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AuthTokensResponse> {
+    const result = await this.auth.register(body, client);
     res.setHeader('Cache-Control', 'no-store');
     return result;
   }
@@ -39,11 +44,11 @@ export class AuthController {
   @ApiErrors(401)
   async login(
     @Body() body: LoginDto,
-    @Ip() ip: string,
+    @SignInFrom() client: SignInClient,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AuthTokensResponse> {
     res.setHeader('Cache-Control', 'no-store');
-    return this.auth.login(body.email, body.password, ip);
+    return this.auth.login(body.email, body.password, client);
   }
 
   @Post('refresh')

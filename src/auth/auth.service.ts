@@ -4,6 +4,7 @@ import { ApiException } from '../common/http/api-exception';
 import { UnitOfWork } from '../database/unit-of-work';
 import { AccessTokenService } from '../sessions/access-token.service';
 import { SessionService } from '../sessions/session.service';
+import type { SignInClient } from '../sessions/sign-in-client';
 import { PasswordHasher } from '../users/password-hasher';
 import { User } from '../users/user.entity';
 import { UserResponse } from '../users/user.response';
@@ -25,10 +26,10 @@ export class AuthService {
   ) {}
 
   /** Creates the account and its first session together. */
-  async register(input: Omit<NewUser, 'role'>): Promise<AuthTokensResponse> {
+  async register(input: Omit<NewUser, 'role'>, client: SignInClient): Promise<AuthTokensResponse> {
     const { user, session } = await this.unitOfWork.run(async (tx) => {
       const created = await this.users.create(input, tx);
-      return { user: created, session: await this.sessions.start(tx, created.id) };
+      return { user: created, session: await this.sessions.start(tx, created.id, client) };
     });
     return this.tokens(user, session.sessionId, session.refreshToken);
   }
@@ -40,8 +41,8 @@ export class AuthService {
    * there, so that no session outlives a password change, role change or deletion that committed
    * while the password was being checked.
    */
-  async login(email: string, password: string, ip: string): Promise<AuthTokensResponse> {
-    await this.loginLimiter.check(ip, email);
+  async login(email: string, password: string, client: SignInClient): Promise<AuthTokensResponse> {
+    await this.loginLimiter.check(client.ip ?? '', email);
     const user = await this.users.findForSignIn(email);
     if (!(await this.hasher.verify(user?.passwordHash, password)) || !user) {
       throw ApiException.unauthenticated(BAD_CREDENTIALS);
@@ -49,7 +50,7 @@ export class AuthService {
     const started = await this.unitOfWork.run(async (tx) => {
       const current = await this.users.lockForSession(tx, user.id);
       if (current?.passwordHash !== user.passwordHash) return undefined;
-      return { role: current.role, session: await this.sessions.start(tx, user.id) };
+      return { role: current.role, session: await this.sessions.start(tx, user.id, client) };
     });
     if (!started) throw ApiException.unauthenticated(BAD_CREDENTIALS);
     user.role = started.role;

@@ -1,15 +1,4 @@
-import {
-  ArgumentsHost,
-  Body,
-  Catch,
-  Controller,
-  HttpCode,
-  HttpStatus,
-  Ip,
-  Post,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { ArgumentsHost, Body, Catch, Controller, HttpCode, HttpStatus, Post, Res, UseFilters } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Consumes, FORM_BODY } from '../common/decorators/consumes.decorator';
@@ -17,6 +6,7 @@ import { Public } from '../common/decorators/public.decorator';
 import { RawResponse } from '../common/decorators/raw-response.decorator';
 import { ApiException } from '../common/http/api-exception';
 import { AllExceptionsFilter } from '../common/http/all-exceptions.filter';
+import { SignInClient, SignInFrom } from '../sessions/sign-in-client';
 import { AuthService } from './auth.service';
 import { AuthTokensResponse } from './dto/auth.dto';
 import { OAuthErrorResponse, OAuthTokenRequest, OAuthTokenResponse } from './dto/oauth-token.dto';
@@ -96,21 +86,21 @@ export class OAuthTokenController {
   @ApiResponse({ status: 429, type: OAuthErrorResponse, description: 'Too many sign-in attempts; see Retry-After' })
   async token(
     @Body() body: OAuthTokenRequest,
-    @Ip() ip: string,
+    @SignInFrom() client: SignInClient,
     @Res({ passthrough: true }) res: Response,
   ): Promise<OAuthTokenResponse> {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Pragma', 'no-cache');
-    return toOAuth(await this.grant(body, ip));
+    return toOAuth(await this.grant(body, client));
   }
 
-  private grant(body: OAuthTokenRequest, ip: string): Promise<AuthTokensResponse> {
+  private grant(body: OAuthTokenRequest, client: SignInClient): Promise<AuthTokensResponse> {
     switch (body.grant_type) {
       case 'password':
         if (!body.username || !body.password) {
           throw new OAuthError(400, 'invalid_request', 'username and password are required for the password grant');
         }
-        return this.auth.login(body.username.trim().toLowerCase(), body.password, ip);
+        return this.auth.login(body.username.trim().toLowerCase(), body.password, client);
       case 'refresh_token':
         if (!body.refresh_token) throw new OAuthError(400, 'invalid_request', 'refresh_token is required');
         return this.auth.refresh(body.refresh_token);

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { ApiException } from '../common/http/api-exception';
 import { AuthUser, PLATFORM_ROLES, PlatformRole } from '../common/auth/auth-user';
 import { RevocationRegistry } from './revocation-registry';
+import { SessionActivity } from './session-activity';
 
 export const TOKEN_ISSUER = 'tasklane';
 export const TOKEN_AUDIENCE = 'tasklane-api';
@@ -28,11 +29,12 @@ export interface IssuedAccessToken {
 
 /**
  * HS256 access tokens with issuer, audience and a token type, signed and verified with a key
- * prepared once (see SessionsModule). Verification costs no database query: revoked sessions
- * are looked up in the in-memory RevocationRegistry. A token must say when it was issued and
- * when it expires, a lifetime no longer than JWT_ACCESS_TTL, not be issued in the future (beyond
- * CLOCK_SKEW_SECONDS) and carry no `nbf` still to come: jsonwebtoken checks `exp` and `nbf` only
- * when they are present, so a correctly signed token without `exp` would otherwise never expire.
+ * prepared once (see SessionsModule). Verification costs no database query nor write: revoked
+ * sessions are looked up in the in-memory RevocationRegistry, and the use is noted in memory for
+ * the sessions list (SessionActivity). A token must say when it was issued and when it expires,
+ * a lifetime no longer than JWT_ACCESS_TTL, not be issued in the future (beyond CLOCK_SKEW_SECONDS)
+ * and carry no `nbf` still to come: jsonwebtoken checks `exp` and `nbf` only when they are present,
+ * so a correctly signed token without `exp` would otherwise never expire.
  */
 @Injectable()
 export class AccessTokenService {
@@ -41,6 +43,7 @@ export class AccessTokenService {
   constructor(
     private readonly jwt: JwtService,
     private readonly revocations: RevocationRegistry,
+    private readonly activity: SessionActivity,
     config: AppConfig,
   ) {
     this.ttlSeconds = config.env.JWT_ACCESS_TTL;
@@ -70,6 +73,7 @@ export class AccessTokenService {
       throw ApiException.unauthenticated('Invalid access token');
     }
     if (this.revocations.isRevoked(claims.sid)) throw ApiException.unauthenticated('Session revoked');
+    this.activity.used(claims.sid);
     return { id: claims.sub, role: claims.role as PlatformRole, sessionId: claims.sid };
   }
 

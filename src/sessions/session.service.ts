@@ -2,11 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { ApiException } from '../common/http/api-exception';
+import type { AuthUser } from '../common/auth/auth-user';
 import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { RevocationRegistry } from './revocation-registry';
+import { SessionActivity } from './session-activity';
+import { SESSIONS_LISTED, SessionResponse } from './session.response';
 import { SessionsRepository } from './sessions.repository';
+import type { SignInClient } from './sign-in-client';
 
-export type RevocationReason = 'logout' | 'reuse' | 'password_change' | 'role_change' | 'account_deleted';
+export type RevocationReason =
+  'logout' | 'reuse' | 'password_change' | 'role_change' | 'account_deleted' | 'session_revoked' | 'logout_all';
+
+/** What is kept of a sign-in's User-Agent header and address (they are the client's to choose). */
+const USER_AGENT_MAX_LENGTH = 512;
+const IP_MAX_LENGTH = 64;
 
 export interface RotatedSession {
   userId: string;
@@ -33,15 +42,49 @@ export class SessionService {
     private readonly sessions: SessionsRepository,
     private readonly revocations: RevocationRegistry,
     private readonly unitOfWork: UnitOfWork,
+    private readonly activity: SessionActivity,
     config: AppConfig,
   ) {
     this.refreshTtlSeconds = config.env.JWT_REFRESH_TTL;
   }
 
-  /** Starts a session, in `tx`, for a user that has just proven who they are. */
-  async start(tx: Transaction, userId: string): Promise<{ sessionId: string; refreshToken: string }> {
-    const sessionId = await this.sessions.insertFamily(tx, userId);
+  /**
+   * Starts a session, in `tx`, for a user that has just proven who they are, remembering where
+   * from: the user agent and address stay those of the sign-in for the whole session.
+   */
+  async start(
+    tx: Transaction,
+    userId: string,
+    client: SignInClient,
+  ): Promise<{ sessionId: string; refreshToken: string }> {
+    const userAgent = client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) || null;
+    const ip = client.ip?.slice(0, IP_MAX_LENGTH) || null;
+    const sessionId = await this.sessions.insertFamily(tx, userId, userAgent, ip);
     return { sessionId, refreshToken: await this.issueRefreshToken(tx, sessionId) };
+  }
+
+  /** The caller's active sessions, newest first, with this instance's not yet recorded use. */
+  async listOwn(caller: AuthUser): Promise<SessionResponse[]> {
+    const sessions = await this.sessions.activeOfUser(caller.id, SESSIONS_LISTED);
+    return sessions.map((s) => SessionResponse.from(s, caller.sessionId, this.activity.lastUse(s.id)));
+  }
+
+  /**
+   * Ends one of the caller's active sessions (the current one too). Another user's session, or
+   * one already over, is a 404: whether it exists is not the caller's business.
+   */
+  async revokeOwn(caller: AuthUser, sessionId: string): Promise<void> {
+    const revoked = await this.unitOfWork.run(async (tx) => {
+      if (!(await this.sessions.revokeActiveOfUser(tx, caller.id, sessionId, 'session_revoked'))) return false;
+      await this.announce(tx, [sessionId]);
+      return true;
+    });
+    if (!revoked) throw ApiException.notFound('Session');
+  }
+
+  /** Ends every session of the caller, this one included. */
+  async revokeAllOwn(caller: AuthUser): Promise<void> {
+    await this.unitOfWork.run((tx) => this.revokeAllOfUser(tx, caller.id, 'logout_all'));
   }
 
   /**

@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { AccessTokenService, TOKEN_AUDIENCE, TOKEN_ISSUER } from './access-token.service';
 import { RefreshToken } from './refresh-token.entity';
 import { RevocationRegistry } from './revocation-registry';
+import { SessionActivity } from './session-activity';
 import { SessionFamily } from './session-family.entity';
 import { SessionService } from './session.service';
 import { SessionsRepository } from './sessions.repository';
@@ -30,7 +31,7 @@ import { SessionsRepository } from './sessions.repository';
       },
     }),
   ],
-  providers: [SessionsRepository, AccessTokenService, SessionService, RevocationRegistry],
+  providers: [SessionsRepository, AccessTokenService, SessionService, RevocationRegistry, SessionActivity],
   exports: [AccessTokenService, SessionService],
 })
 export class SessionsModule {}

@@ -12,16 +12,33 @@ export interface PresentedToken {
   revokedAt: Date | null;
 }
 
+/** A live session as its owner sees it. */
+export interface ActiveSession {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/**
+ * A session is active while it is not revoked and its newest refresh token is neither used nor
+ * expired (a session whose refresh token has expired is over: nothing can continue it).
+ */
+const ACTIVE = `f.revoked_at IS NULL AND EXISTS (
+  SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.used_at IS NULL AND t.expires_at > now())`;
+
 /** All SQL for session_families and refresh_tokens, and the revocation notifications. */
 @Injectable()
 export class SessionsRepository {
   constructor(private readonly db: Database) {}
 
-  /** A new session (refresh-token family) of the user; its id. */
-  async insertFamily(tx: Transaction, userId: string): Promise<string> {
+  /** A new session (refresh-token family) of the user, used now; its id. */
+  async insertFamily(tx: Transaction, userId: string, userAgent: string | null, ip: string | null): Promise<string> {
     const [row] = await tx.rows<{ id: string }>({
-      text: 'INSERT INTO session_families (user_id) VALUES ($1) RETURNING id',
-      values: [userId],
+      text: `INSERT INTO session_families (user_id, user_agent, ip, last_used_at)
+             VALUES ($1, $2, $3, now()) RETURNING id`,
+      values: [userId, userAgent, ip],
     });
     return row.id;
   }
@@ -56,8 +73,47 @@ export class SessionsRepository {
     return row?.family_id;
   }
 
+  /** Spends the token; its session is used now (one statement: the refresh writes both rows anyway). */
   async markUsed(tx: Transaction, tokenId: string): Promise<void> {
-    await tx.affected({ text: 'UPDATE refresh_tokens SET used_at = now() WHERE id = $1', values: [tokenId] });
+    await tx.affected({
+      text: `WITH spent AS (UPDATE refresh_tokens SET used_at = now() WHERE id = $1 RETURNING family_id)
+             UPDATE session_families f SET last_used_at = GREATEST(f.last_used_at, now())
+               FROM spent WHERE f.id = spent.family_id`,
+      values: [tokenId],
+    });
+  }
+
+  /** The user's active sessions, newest first (at most `limit`). */
+  activeOfUser(userId: string, limit: number): Promise<ActiveSession[]> {
+    return this.db.rows<ActiveSession>({
+      text: `SELECT f.id, f.created_at AS "createdAt", COALESCE(f.last_used_at, f.created_at) AS "lastUsedAt",
+                    f.user_agent AS "userAgent", f.ip
+               FROM session_families f
+              WHERE f.user_id = $1 AND ${ACTIVE}
+              ORDER BY f.created_at DESC, f.id DESC
+              LIMIT $2`,
+      values: [userId, limit],
+    });
+  }
+
+  /** Revokes the session if it is an active one of the user; whether it was. */
+  async revokeActiveOfUser(tx: Transaction, userId: string, sessionId: string, reason: string): Promise<boolean> {
+    const rows = await tx.rows<{ id: string }>({
+      text: `UPDATE session_families f SET revoked_at = now(), revoked_reason = $3
+              WHERE f.id = $1 AND f.user_id = $2 AND ${ACTIVE} RETURNING f.id`,
+      values: [sessionId, userId, reason],
+    });
+    return rows.length > 0;
+  }
+
+  /** Records when sessions were last used, in one statement, never moving a time backwards. */
+  async recordUse(tx: Transaction, sessionIds: string[], usedAt: Date[]): Promise<void> {
+    await tx.affected({
+      text: `UPDATE session_families f SET last_used_at = u.used_at
+               FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, used_at)
+              WHERE f.id = u.id AND (f.last_used_at IS NULL OR f.last_used_at < u.used_at)`,
+      values: [sessionIds, usedAt.map((at) => at.toISOString())],
+    });
   }
 
   /** Revokes those of the sessions still live; the ids of those it revoked. */
