@@ -62,6 +62,9 @@ function server(dir: string, port: number, databaseUrl: string, migrate: boolean
       DATABASE_URL: databaseUrl,
       DB_POOL_MAX: '10',
       JWT_SECRET: SECRET,
+      // Required in production; nothing in the benchmarks sends mail.
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      APP_URL: 'http://127.0.0.1',
       LOG_LEVEL: 'info',
       MIGRATIONS_RUN: String(migrate),
       RATE_LIMIT_PER_MINUTE: '1000000',

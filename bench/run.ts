@@ -226,6 +226,9 @@ async function main(): Promise<void> {
       DATABASE_URL: databaseUrl,
       DB_POOL_MAX: String(POOL),
       JWT_SECRET: SECRET,
+      // Required in production; nothing in the benchmarks sends mail.
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      APP_URL: 'http://127.0.0.1',
       LOG_LEVEL: 'info',
       RATE_LIMIT_PER_MINUTE: '1000000',
       LOGIN_RATE_LIMIT_PER_IP: '1000000',

@@ -6,6 +6,8 @@ import { AppModule } from './app.module';
 import { EnvError } from './config/env.schema';
 import { dataSourceOptions } from './database/data-source.options';
 import { runMigrationsLocked } from './database/migration-runner';
+import { migrateJobSchema } from './jobs/job-queue';
+import { AppConfig } from './config/app-config';
 import { prepareRuntime } from './runtime';
 import { UsersService } from './users/users.service';
 import { DEMO_USER, DemoDataService } from './demo/demo-data.service';
@@ -17,7 +19,7 @@ const USAGE = `Tasklane admin commands
   npm run cli -- seed-demo      (or npm run seed:demo)
       Creates the demo users, org, projects and tasks (see the README) unless they exist.
   npm run cli -- migrate
-      Applies pending migrations.
+      Applies pending migrations (and installs or upgrades the job queue's schema, pgboss).
   npm run cli -- migrate:revert
       Reverts the last applied migration.
 
@@ -42,7 +44,9 @@ async function main(argv: string[]): Promise<number> {
     if (!password || password.length < 8 || password.length > 128)
       return fail('--password must be 8 to 128 characters');
     const { config, embedded } = await prepareRuntime(log);
-    const app = await NestFactory.createApplicationContext(AppModule.register(config), { logger: ['error', 'warn'] });
+    const app = await NestFactory.createApplicationContext(AppModule.register(withoutJobWorkers(config)), {
+      logger: ['error', 'warn'],
+    });
     try {
       const outcome = await app.get(UsersService).ensureAdmin(email, password, values.name?.trim() || undefined);
       console.log(
@@ -57,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'seed-demo') {
     const { config, embedded } = await prepareRuntime(log);
-    const app = await NestFactory.createApplicationContext(AppModule.register(config), { logger: ['error', 'warn'] });
+    const app = await NestFactory.createApplicationContext(AppModule.register(withoutJobWorkers(config)), {
+      logger: ['error', 'warn'],
+    });
     try {
       const outcome = await app.get(DemoDataService).seed();
       console.log(
@@ -85,6 +91,11 @@ async function main(argv: string[]): Promise<number> {
     await dataSource.initialize();
     try {
       await runMigrationsLocked(dataSource, log, command === 'migrate' ? 'run' : 'revert');
+      if (command === 'migrate') {
+        await migrateJobSchema(async (text, values) => ({
+          rows: ((await dataSource.query(text, values)) ?? []) as unknown[],
+        }));
+      }
       console.log(command === 'migrate' ? 'Migrations are up to date' : 'Reverted the last migration');
       return 0;
     } finally {
@@ -93,6 +104,11 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return fail(`Unknown command "${command}"\n\n${USAGE}`);
+}
+
+/** An admin command queues jobs (the demo invitation's mail) but leaves working them to the server. */
+function withoutJobWorkers(config: AppConfig): AppConfig {
+  return new AppConfig({ ...config, env: { ...config.env, JOB_WORKERS: false } });
 }
 
 function fail(message: string): number {

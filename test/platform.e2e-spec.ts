@@ -504,6 +504,8 @@ describe('platform: CORS in production without CORS_ORIGINS', () => {
       env: {
         NODE_ENV: 'production',
         DATABASE_URL: database.url,
+        SMTP_URL: 'smtp://127.0.0.1:9',
+        APP_URL: 'https://tasklane.example.com',
         JWT_SECRET: randomBytes(30).toString('base64url'), // 40 random characters
       },
     });

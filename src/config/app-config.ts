@@ -18,6 +18,16 @@ export class AppConfig {
     Object.assign(this, values);
   }
 
+  /** Where links in emails point: APP_URL, else this server on localhost. */
+  get appUrl(): string {
+    return this.env.APP_URL ?? `http://localhost:${this.env.PORT}`;
+  }
+
+  /** The sender of every mail: MAIL_FROM, else no-reply at APP_URL's host. */
+  get mailFrom(): string {
+    return this.env.MAIL_FROM ?? `Tasklane <no-reply@${new URL(this.appUrl).hostname}>`;
+  }
+
   get isProduction(): boolean {
     return this.env.NODE_ENV === 'production';
   }

@@ -12,7 +12,12 @@ function envErrorOf(raw: Record<string, string>): EnvError {
 }
 
 const STRONG_SECRET = 'q7Vd2mKx9LpR4tWz8NcY1bHf6GjS3uEa0iOv'; // 36 chars, no pattern
-const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app:pw@db.internal:5432/tasklane' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://app:pw@db.internal:5432/tasklane',
+  SMTP_URL: 'smtp://mailer:pw@smtp.internal:587',
+  APP_URL: 'https://tasklane.example.com',
+};
 
 describe('parseEnvironment', () => {
   it('has defaults for everything optional', () => {
@@ -43,7 +48,22 @@ describe('parseEnvironment', () => {
       PASSWORD_HASH_CONCURRENCY: expect.any(Number),
       TRUST_PROXY: 0,
       SHUTDOWN_TIMEOUT_MS: 8000,
+      SMTP_URL: undefined,
+      MAIL_FROM: undefined,
+      APP_URL: undefined,
+      MAIL_RETRY_DELAY_SECONDS: 10,
+      JOB_WORKERS: true,
+      JOB_POLL_INTERVAL_MS: 2000,
     });
+  });
+
+  it('checks the mail settings', () => {
+    expect(envErrorOf({ SMTP_URL: 'http://mail.example.com' }).variable).toBe('SMTP_URL');
+    expect(envErrorOf({ APP_URL: 'ftp://app.example.com' }).variable).toBe('APP_URL');
+    expect(envErrorOf({ MAIL_FROM: 'not an address' }).variable).toBe('MAIL_FROM');
+    const env = parseEnvironment({ APP_URL: 'https://app.example.com/', MAIL_FROM: 'Tasklane <no-reply@example.com>' });
+    expect(env.APP_URL).toBe('https://app.example.com');
+    expect(env.MAIL_FROM).toBe('Tasklane <no-reply@example.com>');
   });
 
   it('treats empty and blank values as unset', () => {
@@ -173,6 +193,14 @@ describe('parseEnvironment', () => {
     it('requires DATABASE_URL (no embedded PostgreSQL)', () => {
       const { NODE_ENV } = PRODUCTION;
       expect(envErrorOf({ NODE_ENV, JWT_SECRET: STRONG_SECRET }).variable).toBe('DATABASE_URL');
+    });
+
+    it.each(['SMTP_URL', 'APP_URL'])('requires %s (invitations and password reset send mail)', (variable) => {
+      const raw: Record<string, string> = { ...PRODUCTION, JWT_SECRET: STRONG_SECRET };
+      delete raw[variable];
+      const error = envErrorOf(raw);
+      expect(error.variable).toBe(variable);
+      expect(error.message).toContain('required in production');
     });
 
     it('requires JWT_SECRET', () => {

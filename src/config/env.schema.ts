@@ -35,6 +35,15 @@ export interface Environment {
   TRUST_PROXY: number | string[];
   SHUTDOWN_TIMEOUT_MS: number;
   PASSWORD_HASH_CONCURRENCY: number;
+  /** Outgoing mail server; unset: mails are written to the log (refused in production). */
+  SMTP_URL?: string;
+  MAIL_FROM?: string;
+  /** The public base URL that links in emails point at. */
+  APP_URL?: string;
+  MAIL_RETRY_DELAY_SECONDS: number;
+  /** Work background jobs in this process (false: an instance that only serves requests). */
+  JOB_WORKERS: boolean;
+  JOB_POLL_INTERVAL_MS: number;
 }
 
 /** The largest UPLOAD_MAX_BYTES accepted: 1 GiB. */
@@ -224,6 +233,12 @@ export function parseEnvironment(raw: Raw): Environment {
       1,
       256,
     ),
+    SMTP_URL: url(raw, 'SMTP_URL', ['smtp:', 'smtps:']),
+    MAIL_FROM: read(raw, 'MAIL_FROM'),
+    APP_URL: url(raw, 'APP_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
+    MAIL_RETRY_DELAY_SECONDS: integer(raw, 'MAIL_RETRY_DELAY_SECONDS', 10, 1, 3600),
+    JOB_WORKERS: boolean(raw, 'JOB_WORKERS', true),
+    JOB_POLL_INTERVAL_MS: integer(raw, 'JOB_POLL_INTERVAL_MS', 2000, 500, 60_000),
   };
 
   if (env.ADMIN_EMAIL !== undefined && !EMAIL.test(env.ADMIN_EMAIL)) {
@@ -234,6 +249,9 @@ export function parseEnvironment(raw: Raw): Environment {
   }
   if (env.ADMIN_PASSWORD !== undefined && (env.ADMIN_PASSWORD.length < 8 || env.ADMIN_PASSWORD.length > 128)) {
     throw new EnvError('ADMIN_PASSWORD', 'must be 8 to 128 characters');
+  }
+  if (env.MAIL_FROM !== undefined && !/^[^<>]*<[^\s@<>]+@[^\s@<>]+>$|^[^\s@<>]+@[^\s@<>]+$/.test(env.MAIL_FROM)) {
+    throw new EnvError('MAIL_FROM', 'must be an address, `no-reply@example.com` or `Tasklane <no-reply@example.com>`');
   }
   if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < 32) {
     throw new EnvError('JWT_SECRET', 'must be at least 32 characters');
@@ -248,6 +266,10 @@ export function parseEnvironment(raw: Raw): Environment {
     if (env.JWT_SECRET === undefined) throw new EnvError('JWT_SECRET', 'is required in production');
     const jwtProblem = secretWeakness(env.JWT_SECRET, 32);
     if (jwtProblem) throw new EnvError('JWT_SECRET', jwtProblem);
+    // Invitations and password reset always send mail: without a server they would be lost.
+    if (env.SMTP_URL === undefined)
+      throw new EnvError('SMTP_URL', 'is required in production (invitation and password-reset mails)');
+    if (env.APP_URL === undefined) throw new EnvError('APP_URL', 'is required in production (the links in emails)');
     if (env.METRICS_TOKEN !== undefined) {
       const metricsProblem = secretWeakness(env.METRICS_TOKEN, 16);
       if (metricsProblem) throw new EnvError('METRICS_TOKEN', metricsProblem);

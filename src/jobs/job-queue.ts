@@ -1,0 +1,150 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import { AppConfig } from '../config/app-config';
+import { Database } from '../database/database';
+import type { Transaction } from '../database/unit-of-work';
+import { SealedPayload } from './sealed-payload';
+
+/** The schema pg-boss keeps its tables in (see docs/jobs.md). */
+export const JOB_SCHEMA = 'pgboss';
+
+/** A kind of background job: its queue, how it is retried, and what does it. */
+export interface JobKind<Data extends object> {
+  /** The queue name, `mail.send`. */
+  name: string;
+  /** Attempts after the first. */
+  retryLimit: number;
+  /** Seconds before the first retry; each further retry waits about twice as long (backoff). */
+  retryDelaySeconds: number;
+  /** How long one attempt may run before it counts as failed (and is retried). */
+  timeoutSeconds: number;
+  /** Its data is encrypted at rest in the queue (it holds secrets or personal data). */
+  sealed?: boolean;
+  handle(data: Data): Promise<void>;
+}
+
+/**
+ * Background jobs on pg-boss, on the application's own PostgreSQL and connection pool: a job is
+ * inserted in the transaction of the change that causes it (none for a change that rolled back,
+ * none lost once it committed), and worked by whichever instance claims it first (SKIP LOCKED):
+ * each job is done once across any number of instances, retried with exponential backoff when
+ * its handler throws, and kept across restarts. The rest of the application sees only `define`
+ * and `enqueue`.
+ */
+@Injectable()
+export class JobQueue implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(JobQueue.name);
+  private readonly boss: PgBoss;
+  private readonly kinds = new Map<string, JobKind<object>>();
+  /** queue name → this process's worker id, to wake it when a job is committed here. */
+  private readonly workers = new Map<string, string>();
+  private readonly sealing: SealedPayload;
+  private started = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly config: AppConfig,
+  ) {
+    this.boss = new PgBoss({
+      db: { executeSql: async (text, values) => ({ rows: await database.rows({ text, values }) }) },
+      schema: JOB_SCHEMA,
+      // The schema is installed and upgraded by pg-boss's own locked migrations, at the same
+      // moment as the application's (MIGRATIONS_RUN, or `npm run cli -- migrate`).
+      migrate: config.env.MIGRATIONS_RUN,
+      // No cron schedules yet; maintenance (expiry, archiving, retention) runs on every instance
+      // and takes turns through the database.
+      schedule: false,
+      supervise: true,
+    });
+    this.boss.on('error', (error: Error) => this.logger.warn(`Job queue: ${error.message}`));
+    this.sealing = new SealedPayload(config.jwtSecret, 'job payloads');
+  }
+
+  /** Registers a kind of job; call from a provider's constructor or onModuleInit. */
+  define<Data extends object>(kind: JobKind<Data>): JobKind<Data> {
+    if (this.started) throw new Error(`Job kind ${kind.name} defined after the queue started`);
+    this.kinds.set(kind.name, kind as unknown as JobKind<object>);
+    return kind;
+  }
+
+  /** Adds a job in `tx`; it becomes visible to workers when `tx` commits. Returns its id. */
+  async enqueue<Data extends object>(
+    tx: Transaction,
+    kind: JobKind<Data>,
+    data: Data,
+    options: { startAfterSeconds?: number } = {},
+  ): Promise<string> {
+    const payload = kind.sealed ? { sealed: this.sealing.seal(data) } : data;
+    const id = await this.boss.send(kind.name, payload, {
+      db: { executeSql: async (text, values) => ({ rows: await tx.rows({ text, values }) }) },
+      ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+    });
+    if (!id) throw new Error(`The job queue refused a ${kind.name} job`);
+    tx.afterCommit(() => this.wake(kind.name));
+    return id;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.boss.start().catch((error: Error) => {
+      throw new Error(
+        `The job queue could not start (${error.message}); with MIGRATIONS_RUN=false, run \`npm run cli -- migrate\` first`,
+      );
+    });
+    this.started = true;
+    for (const kind of this.kinds.values()) {
+      await this.boss.createQueue(kind.name, {
+        name: kind.name,
+        retryLimit: kind.retryLimit,
+        retryDelay: kind.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: kind.timeoutSeconds,
+      });
+      if (!this.config.env.JOB_WORKERS) continue;
+      const workerId = await this.boss.work<object>(
+        kind.name,
+        { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.config.env.JOB_POLL_INTERVAL_MS / 1000 },
+        ([job]) => this.attempt(kind, job),
+      );
+      this.workers.set(kind.name, workerId);
+    }
+  }
+
+  /** Stops fetching, lets the jobs in hand finish (SHUTDOWN_TIMEOUT_MS at most), before the pool closes. */
+  async onModuleDestroy(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    const timeout = Math.max(1000, this.config.env.SHUTDOWN_TIMEOUT_MS);
+    await this.boss.stop({ graceful: true, wait: true, close: false, timeout });
+  }
+
+  private async attempt(kind: JobKind<object>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
+    try {
+      const { data } = job as PgBoss.JobWithMetadata<object & { sealed?: string }>;
+      await kind.handle(kind.sealed ? this.sealing.open<object>(data.sealed!) : data);
+    } catch (error) {
+      const last = job.retryCount >= job.retryLimit;
+      const attempt = `attempt ${job.retryCount + 1} of ${job.retryLimit + 1}`;
+      this.logger.warn(
+        `Job ${kind.name} ${job.id} failed (${attempt}${last ? ', giving up' : ', will retry'}): ${(error as Error).message}`,
+      );
+      throw error;
+    }
+  }
+
+  /** A worker of this process picks up a job committed here at once, instead of at its next poll. */
+  private wake(name: string): void {
+    const workerId = this.workers.get(name);
+    if (workerId) this.boss.notifyWorker(workerId);
+  }
+}
+
+/**
+ * Installs or upgrades the job queue's schema (pg-boss's own migrations, under its own
+ * transaction-scoped advisory lock), on a connection the caller provides: `npm run cli -- migrate`.
+ */
+export async function migrateJobSchema(executeSql: PgBoss.Db['executeSql']): Promise<void> {
+  const boss = new PgBoss({ db: { executeSql }, schema: JOB_SCHEMA, migrate: true, supervise: false, schedule: false });
+  boss.on('error', () => undefined);
+  await boss.start();
+  await boss.stop({ graceful: false, wait: true, close: false });
+}
