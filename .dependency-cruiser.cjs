@@ -9,6 +9,8 @@ const LAYERS = {
   logging: ['config'],
   database: ['config', 'logging'],
   storage: ['config', 'logging', 'database'],
+  jobs: ['config', 'logging', 'database'],
+  mail: ['config', 'logging', 'database', 'jobs'],
   common: ['config', 'logging', 'database', 'storage'],
   access: ['config', 'database', 'common'],
   sessions: ['config', 'logging', 'database', 'common'],
@@ -18,14 +20,15 @@ const LAYERS = {
   audit: ['config', 'database', 'common', 'access'],
   orgs: ['config', 'database', 'storage', 'common', 'access', 'audit'],
   users: ['config', 'logging', 'database', 'storage', 'common', 'access', 'audit', 'sessions', 'orgs'],
-  auth: ['config', 'logging', 'database', 'common', 'sessions', 'users'],
+  invitations: ['config', 'database', 'common', 'access', 'audit', 'mail', 'orgs'],
+  auth: ['config', 'logging', 'database', 'common', 'jobs', 'mail', 'sessions', 'users'],
   projects: ['config', 'database', 'storage', 'common', 'access', 'audit'],
   tasks: ['config', 'database', 'storage', 'common', 'access', 'audit', 'projects'],
   comments: ['config', 'database', 'common', 'access', 'audit', 'tasks'],
   attachments: ['config', 'database', 'storage', 'common', 'access', 'audit', 'tasks'],
-  demo: ['config', 'common', 'users', 'orgs', 'projects', 'tasks', 'comments'],
+  demo: ['config', 'database', 'common', 'users', 'orgs', 'invitations', 'projects', 'tasks', 'comments'],
 };
-const FEATURES = ['audit', 'orgs', 'users', 'auth', 'projects', 'tasks', 'comments', 'attachments', 'demo'];
+const FEATURES = ['audit', 'orgs', 'invitations', 'users', 'auth', 'projects', 'tasks', 'comments', 'attachments', 'demo'];
 
 const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => ({
   name: `layers:${folder}`,

@@ -17,12 +17,15 @@ import { UsersModule } from './users/users.module';
 import { AuditModule } from './audit/audit.module';
 import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { OrgsModule } from './orgs/orgs.module';
+import { InvitationsModule } from './invitations/invitations.module';
 import { ProjectsModule } from './projects/projects.module';
 import { TasksModule } from './tasks/tasks.module';
 import { DemoModule } from './demo/demo.module';
 import { CommentsModule } from './comments/comments.module';
 import { AttachmentsModule } from './attachments/attachments.module';
 import { StorageModule } from './storage/storage.module';
+import { JobsModule } from './jobs/jobs.module';
+import { MailModule } from './mail/mail.module';
 
 @Module({})
 export class AppModule {
@@ -36,6 +39,8 @@ export class AppModule {
         DatabaseModule,
         AccessModule,
         StorageModule,
+        JobsModule,
+        MailModule,
         RateLimitModule,
         HealthModule,
         SessionsModule,
@@ -43,6 +48,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         OrgsModule,
+        InvitationsModule,
         ProjectsModule,
         TasksModule,
         CommentsModule,

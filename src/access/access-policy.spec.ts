@@ -6,7 +6,7 @@ const ME: Principal = { kind: 'user', id: '00000000-0000-4000-8000-000000000001'
 const SOMEONE_ELSE = '00000000-0000-4000-8000-000000000002';
 
 /**
- * The contract's tables (§7–§12), written out again role by role, independently of the matrix:
+ * The contract's tables (§7–§12, §16), written out again role by role, independently of the matrix:
  * which roles may do each action to someone else's resource, and whether the resource's own
  * person (author, uploader, the member themself) may whatever their role.
  */
@@ -36,6 +36,9 @@ const CONTRACT: Record<Action, { roles: OrgRole[]; own: boolean }> = {
   'attachment.create': { roles: ['owner', 'admin', 'member'], own: false },
   'attachment.delete': { roles: ['owner', 'admin'], own: true },
   'audit.read': { roles: ['owner', 'admin'], own: false },
+  'invitation.create': { roles: ['owner', 'admin'], own: false },
+  'invitation.read': { roles: ['owner', 'admin'], own: false },
+  'invitation.revoke': { roles: ['owner', 'admin'], own: false },
 };
 
 describe('the access matrix', () => {

@@ -42,6 +42,10 @@ export const ACCESS_MATRIX = {
   'attachment.delete': { minimum: 'admin', own: 'uploader', doing: "delete others' attachments" },
   // §12 audit log
   'audit.read': { minimum: 'admin', doing: 'read the audit log' },
+  // §16 invitations (inviting someone as owner also takes owner.grant)
+  'invitation.create': { minimum: 'admin', doing: 'invite people' },
+  'invitation.read': { minimum: 'admin', doing: 'see invitations' },
+  'invitation.revoke': { minimum: 'admin', doing: 'revoke invitations' },
 } as const satisfies Record<string, Rule>;
 
 interface Rule {

@@ -3,11 +3,11 @@ import type { Actor } from '../common/auth/auth-user';
 import { listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import type { Transaction } from '../database/unit-of-work';
-import { AuditEventResponse } from './audit-event.response';
+import { AUDIT_ENTITY_TYPES, AuditEventResponse } from './audit-event.response';
 import { AuditRepository } from './audit.repository';
 import { ListAuditEventsQuery } from './dto/list-audit-events.query';
 
-export type AuditEntity = 'org' | 'membership' | 'project' | 'task' | 'comment' | 'attachment';
+export type AuditEntity = (typeof AUDIT_ENTITY_TYPES)[number];
 export type Changes = Record<string, [unknown, unknown]>;
 
 export interface AuditRecord {

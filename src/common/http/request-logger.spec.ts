@@ -6,7 +6,7 @@ import { AppConfig } from '../../config/app-config';
 import { parseEnvironment } from '../../config/env.schema';
 import { AppLogger } from '../../logging/app-logger';
 import { createLogger } from '../../logging/logger';
-import { requestLogger } from './request-logger';
+import { loggedUrl, requestLogger } from './request-logger';
 
 type Line = Record<string, unknown>;
 
@@ -161,5 +161,16 @@ describe('AppLogger: Nest logs as JSON lines', () => {
     new AppLogger(logger).log({ body: { password: 'hunter2', refreshToken: 'rt' } }, 'Auth');
     expect(JSON.stringify(lines)).not.toMatch(/hunter2|"rt"/);
     expect(lines[0]).toMatchObject({ body: { password: '[redacted]', refreshToken: '[redacted]' } });
+  });
+});
+
+describe('loggedUrl', () => {
+  it('masks secret query parameters and leaves the rest', () => {
+    expect(loggedUrl('/api/v1/invitations/preview?token=abc_-123')).toBe(
+      '/api/v1/invitations/preview?token=[REDACTED]',
+    );
+    expect(loggedUrl('/x?a=1&TOKEN=s3cret&b=2')).toBe('/x?a=1&TOKEN=[REDACTED]&b=2');
+    expect(loggedUrl('/x?mytoken=1')).toBe('/x?mytoken=1');
+    expect(loggedUrl('/api/v1/tasks')).toBe('/api/v1/tasks');
   });
 });

@@ -9,13 +9,18 @@ type LoggedRequest = IncomingMessage &
 /**
  * One JSON line per request, written when the response is finished (or the connection closed
  * before it was): the request (id, method, URL, peer), the user and the route template when
- * known, the status, the time taken in ms. 5xx lines are errors; 4xx and aborted ones warnings.
+ * known, the status, the time taken in ms. Secret query parameters (`token`) are masked. 5xx lines are errors; 4xx and aborted ones warnings.
  *
  * Written by hand rather than with pino-http and nestjs-pino: those build two child loggers
  * per request and run every request inside an AsyncLocalStorage, which made every promise of
  * the request pay async hooks; together about half of the platform's cost per request
  * (BENCHMARKS.md). Logs written during a request carry its id explicitly (`requestId`).
  */
+/** Query parameters that carry a secret (the token of an invitation link), masked in the log. */
+const SECRET_QUERY = /([?&]token=)[^&#]*/gi;
+
+export const loggedUrl = (url: string): string => (url.includes('?') ? url.replace(SECRET_QUERY, '$1[REDACTED]') : url);
+
 export function requestLogger(logger: Logger) {
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const started = performance.now();
@@ -29,7 +34,12 @@ export function requestLogger(logger: Logger) {
       if (!logger.isLevelEnabled(level)) return;
       const r = req as LoggedRequest;
       const line: Record<string, unknown> = {
-        req: { id, method: req.method, url: r.originalUrl ?? req.url, remoteAddress: req.socket.remoteAddress },
+        req: {
+          id,
+          method: req.method,
+          url: loggedUrl(r.originalUrl ?? req.url ?? ''),
+          remoteAddress: req.socket.remoteAddress,
+        },
         userId: r.user?.id,
         route: r.route ? `${r.baseUrl ?? ''}${r.route.path}` : undefined,
         res: { statusCode: status },

@@ -1,6 +1,6 @@
 import { applyDecorators, ArgumentMetadata, HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, MaxLength, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
+import { IsEmail, IsString, Matches, MaxLength, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 import { Transform } from 'class-transformer';
 import { ApiException, ErrorDetail } from './api-exception';
 import { checkInputLimits, MAX_ERROR_DETAILS } from './input-limits';
@@ -95,3 +95,18 @@ export const ToInteger = (): PropertyDecorator =>
  */
 export const OptionalField = (): PropertyDecorator =>
   ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/** The token of a link in a mail (invitation, password reset): 256 random bits, 43 base64url characters. */
+export const LinkTokenField = (link: string): PropertyDecorator =>
+  applyDecorators(
+    ApiProperty({
+      minLength: 43,
+      maxLength: 43,
+      pattern: '^[A-Za-z0-9_-]{43}$',
+      description: `The \`token\` of the link in the ${link} mail`,
+      example: 'pV1s2f6V0bq3bZyJmM5uZ2oXo0kq8m3gqY5w6X0vS2c',
+    }),
+    IsString(),
+    MaxLength(43),
+    Matches(/^[A-Za-z0-9_-]{43}$/, { message: `$property must be the 43-character token of a ${link} link` }),
+  );

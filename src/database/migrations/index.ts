@@ -5,6 +5,7 @@ import { IdempotencyClaimsAndFileReservations1764200000000 } from './17642000000
 import { RecordGeneratedColumnExpressions1764300000000 } from './1764300000000-record-generated-column-expressions';
 import { AuditTrailAppendOnly1764400000000 } from './1764400000000-audit-trail-append-only';
 import { SessionClientDetails1764500000000 } from './1764500000000-session-client-details';
+import { InvitationsAndPasswordResets1764600000000 } from './1764600000000-invitations-and-password-resets';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   RecordGeneratedColumnExpressions1764300000000,
   AuditTrailAppendOnly1764400000000,
   SessionClientDetails1764500000000,
+  InvitationsAndPasswordResets1764600000000,
 ];

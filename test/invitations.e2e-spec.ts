@@ -1,0 +1,469 @@
+import { createHash } from 'node:crypto';
+import type { Response } from 'supertest';
+import {
+  expectData,
+  expectError,
+  expectItems,
+  expectList,
+  expectNoContent,
+  expectValidationFailed,
+  ISO_UTC,
+  UUID,
+} from './support/envelope';
+import { CapturedMail, MailCapture } from './support/mail-capture';
+import { auditRows } from './support/orgs-helpers';
+import { client, createRoleOrg, RoleOrg } from './support/pt-helpers';
+import { createTestApp, TestApp } from './support/test-app';
+import { bearer, registerUser, SignedInUser, uniqueEmail } from './support/users';
+
+const APP_URL = 'https://tasklane.example.test';
+const INVITATION_KEYS = ['acceptedAt', 'createdAt', 'email', 'expiresAt', 'id', 'invitedBy', 'orgId', 'role', 'status'];
+
+interface InvitationBody {
+  id: string;
+  orgId: string;
+  email: string;
+  role: string;
+  status: string;
+  invitedBy: string | null;
+  expiresAt: string;
+  createdAt: string;
+  acceptedAt: string | null;
+}
+
+const invitationsUrl = (orgId: string): string => `/api/v1/orgs/${orgId}/invitations`;
+const invitationUrl = (id: string): string => `/api/v1/invitations/${id}`;
+
+/** The token of the accept link in a mail. */
+function tokenOf(mail: CapturedMail): string {
+  const link = mail.links.find((l) => l.startsWith(`${APP_URL}/invitations/accept?token=`));
+  if (!link) throw new Error(`No accept link in: ${mail.text}`);
+  return new URL(link).searchParams.get('token')!;
+}
+
+function mailEnv(mail: MailCapture): Record<string, string> {
+  return {
+    SMTP_URL: mail.url,
+    MAIL_FROM: 'Tasklane Tests <no-reply@tasklane.example.test>',
+    APP_URL,
+    JOB_POLL_INTERVAL_MS: '500',
+    MAIL_RETRY_DELAY_SECONDS: '1',
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('invitations (§16)', () => {
+  let t: TestApp;
+  let mail: MailCapture;
+  let org: RoleOrg;
+
+  beforeAll(async () => {
+    mail = await new MailCapture().start();
+    t = await createTestApp({ env: mailEnv(mail) });
+    org = await createRoleOrg(t, 'Invite Org');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await mail?.stop();
+  });
+
+  const invite = (by: SignedInUser, body: object, orgId = org.orgId): Promise<Response> =>
+    client(t, by).post(invitationsUrl(orgId), body);
+
+  /** Invites a fresh address as an admin; the invitation and the token from its mail. */
+  async function invited(
+    role = 'member',
+    email = uniqueEmail('invitee'),
+  ): Promise<{ invitation: InvitationBody; token: string }> {
+    const invitation = expectData<InvitationBody>(await invite(org.users.admin, { email, role }), 201);
+    return { invitation, token: tokenOf(await mail.waitFor(email)) };
+  }
+
+  describe('POST /orgs/{orgId}/invitations', () => {
+    it('creates a pending invitation, audited, and mails the accept link', async () => {
+      const email = uniqueEmail('Invitee').toUpperCase();
+      const res = await invite(org.users.admin, { email, role: 'member' });
+      const invitation = expectData<InvitationBody>(res, 201);
+      expect(Object.keys(invitation).sort()).toEqual(INVITATION_KEYS);
+      expect(invitation).toMatchObject({
+        id: expect.stringMatching(UUID),
+        orgId: org.orgId,
+        email: email.toLowerCase(),
+        role: 'member',
+        status: 'pending',
+        invitedBy: org.users.admin.id,
+        acceptedAt: null,
+      });
+      expect(res.headers.location).toBe(invitationUrl(invitation.id));
+      const days = (Date.parse(invitation.expiresAt) - Date.parse(invitation.createdAt)) / 86_400_000;
+      expect(days).toBeCloseTo(7, 3);
+
+      const message = await mail.waitFor(email);
+      expect(message.from).toBe('no-reply@tasklane.example.test');
+      expect(message.subject).toContain('Invite Org');
+      expect(message.text).toContain('The admin invited you to join Invite Org on Tasklane as a member.');
+      expect(message.html).toContain('Invite Org');
+      const token = tokenOf(message);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(message.html).toContain(`${APP_URL}/invitations/accept?token=${token}`);
+
+      const [event] = (await auditRows(t, org.orgId)).filter((e) => e.action === 'invitation.created');
+      expect(event).toMatchObject({
+        actorId: org.users.admin.id,
+        entityType: 'invitation',
+        entityId: invitation.id,
+        changes: { email: [null, email.toLowerCase()], role: [null, 'member'] },
+      });
+    });
+
+    it('stores the token only hashed, and the queued mail only encrypted', async () => {
+      const email = uniqueEmail('hashed');
+      const { invitation, token } = await invited('viewer', email);
+      const [row] = await t.dataSource.query('SELECT token_hash FROM invitations WHERE id = $1', [invitation.id]);
+      expect((row.token_hash as Buffer).equals(createHash('sha256').update(token).digest())).toBe(true);
+      const everywhere = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM pgboss.job WHERE data::text LIKE $1 OR data::text LIKE $2`,
+        [`%${token}%`, `%${email}%`],
+      );
+      expect(everywhere[0].n).toBe(0);
+      const queued = await t.dataSource.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail.send'`);
+      expect(queued[0].n).toBeGreaterThan(0);
+    });
+
+    it.each(['member', 'viewer'] as const)('is refused to a %s (403) and hidden from outsiders (404)', async (role) => {
+      expectError(await invite(org.users[role], { email: uniqueEmail(), role: 'viewer' }), 403, 'FORBIDDEN');
+      expectError(await invite(org.users.outsider, { email: uniqueEmail(), role: 'viewer' }), 404, 'NOT_FOUND');
+    });
+
+    it('lets only an owner invite an owner', async () => {
+      expectError(await invite(org.users.admin, { email: uniqueEmail(), role: 'owner' }), 403, 'FORBIDDEN');
+      const owner = expectData<InvitationBody>(
+        await invite(org.users.owner, { email: uniqueEmail(), role: 'owner' }),
+        201,
+      );
+      expect(owner.role).toBe('owner');
+    });
+
+    it('answers 409 for a member’s email and for an email with a pending invitation', async () => {
+      const memberRes = await invite(org.users.admin, { email: org.users.member.email, role: 'viewer' });
+      expect(expectError(memberRes, 409, 'CONFLICT').message).toContain('member');
+      const { invitation } = await invited('viewer');
+      const again = await invite(org.users.owner, { email: invitation.email, role: 'admin' });
+      expect(expectError(again, 409, 'CONFLICT').message).toContain('pending');
+      // once revoked, the person can be invited again
+      expectNoContent(await client(t, org.users.admin).delete(invitationUrl(invitation.id)));
+      expectData(await invite(org.users.admin, { email: invitation.email, role: 'admin' }), 201);
+    });
+
+    it('gives one invitation and one 409 to two admins inviting the same email at once', async () => {
+      const email = uniqueEmail('race');
+      const results = await Promise.all([
+        invite(org.users.admin, { email, role: 'member' }),
+        invite(org.users.owner, { email, role: 'member' }),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+      const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM invitations WHERE email = $1', [email]);
+      expect(rows[0].n).toBe(1);
+    });
+
+    it('validates the body', async () => {
+      expectValidationFailed(await invite(org.users.admin, { email: 'not-an-email', role: 'member' }), ['email']);
+      expectValidationFailed(await invite(org.users.admin, { email: uniqueEmail(), role: 'king' }), ['role']);
+      expectValidationFailed(await invite(org.users.admin, { email: uniqueEmail(), role: 'member', extra: 1 }), [
+        'extra',
+      ]);
+      expectValidationFailed(await client(t, org.users.admin).post(invitationsUrl('nope'), {}), ['orgId']);
+      expectError(
+        await t.http().post(invitationsUrl(org.orgId)).send({ email: uniqueEmail(), role: 'member' }),
+        401,
+        'UNAUTHENTICATED',
+      );
+    });
+  });
+
+  describe('GET /orgs/{orgId}/invitations and GET /invitations/{id}', () => {
+    it('lists newest first for admins, filters by status, pages with cursors', async () => {
+      const other = await createRoleOrg(t, 'List Org');
+      const made: InvitationBody[] = [];
+      for (let i = 0; i < 3; i++) {
+        made.push(
+          expectData<InvitationBody>(
+            await client(t, other.users.admin).post(invitationsUrl(other.orgId), {
+              email: uniqueEmail(),
+              role: 'viewer',
+            }),
+            201,
+          ),
+        );
+      }
+      expectNoContent(await client(t, other.users.admin).delete(invitationUrl(made[0].id)));
+
+      const all = expectItems<InvitationBody>(await client(t, other.users.owner).get(invitationsUrl(other.orgId)));
+      expect(all.map((i) => i.id)).toEqual([made[2].id, made[1].id, made[0].id]);
+      const pending = expectItems<InvitationBody>(
+        await client(t, other.users.admin).get(`${invitationsUrl(other.orgId)}?status=pending`),
+      );
+      expect(pending.map((i) => i.id)).toEqual([made[2].id, made[1].id]);
+      const revoked = expectItems<InvitationBody>(
+        await client(t, other.users.admin).get(`${invitationsUrl(other.orgId)}?status=revoked`),
+      );
+      expect(revoked.map((i) => [i.id, i.status])).toEqual([[made[0].id, 'revoked']]);
+      const oldest = expectItems<InvitationBody>(
+        await client(t, other.users.admin).get(`${invitationsUrl(other.orgId)}?sort=createdAt`),
+      );
+      expect(oldest[0].id).toBe(made[0].id);
+
+      const first = expectList<InvitationBody>(
+        await client(t, other.users.admin).get(`${invitationsUrl(other.orgId)}?limit=2`),
+      );
+      expect(first.data).toHaveLength(2);
+      const second = expectList<InvitationBody>(
+        await client(t, other.users.admin).get(
+          `${invitationsUrl(other.orgId)}?limit=2&cursor=${first.page.nextCursor}`,
+        ),
+      );
+      expect(second.data.map((i) => i.id)).toEqual([made[0].id]);
+      expect(second.page.nextCursor).toBeNull();
+      // a cursor of another filter set
+      const foreign = await client(t, other.users.admin).get(
+        `${invitationsUrl(other.orgId)}?status=pending&cursor=${first.page.nextCursor}`,
+      );
+      expectError(foreign, 400, 'INVALID_CURSOR');
+
+      expectValidationFailed(await client(t, other.users.admin).get(`${invitationsUrl(other.orgId)}?status=lost`), [
+        'status',
+      ]);
+      expectError(await client(t, other.users.member).get(invitationsUrl(other.orgId)), 403, 'FORBIDDEN');
+      expectError(await client(t, org.users.admin).get(invitationsUrl(other.orgId)), 404, 'NOT_FOUND');
+
+      const one = expectData<InvitationBody>(await client(t, other.users.admin).get(invitationUrl(made[1].id)));
+      expect(one).toEqual(made[1]);
+      expectError(await client(t, other.users.viewer).get(invitationUrl(made[1].id)), 403, 'FORBIDDEN');
+      expectError(await client(t, org.users.owner).get(invitationUrl(made[1].id)), 404, 'NOT_FOUND');
+      expectValidationFailed(await client(t, other.users.admin).get(invitationUrl('x')), ['invitationId']);
+    });
+  });
+
+  describe('GET /invitations/preview (public)', () => {
+    it('shows what the link offers, without signing in', async () => {
+      const { invitation, token } = await invited('admin');
+      const preview = expectData(await t.http().get('/api/v1/invitations/preview').query({ token }));
+      expect(preview).toEqual({
+        orgName: 'Invite Org',
+        invitedByName: 'The admin',
+        role: 'admin',
+        email: invitation.email,
+        expiresAt: invitation.expiresAt,
+      });
+    });
+
+    it('is a 404 for an unknown token and a 400 for a malformed one', async () => {
+      const unknown = 'A'.repeat(43);
+      expectError(await t.http().get('/api/v1/invitations/preview').query({ token: unknown }), 404, 'NOT_FOUND');
+      expectValidationFailed(await t.http().get('/api/v1/invitations/preview').query({ token: 'short' }), ['token']);
+      expectValidationFailed(await t.http().get('/api/v1/invitations/preview'), ['token']);
+    });
+
+    it('never writes the token into the request log', async () => {
+      const logged = await createTestApp({ databaseUrl: t.databaseUrl, captureLogs: true, env: mailEnv(mail) });
+      try {
+        const { token } = await invited('viewer');
+        await logged.http().get('/api/v1/invitations/preview').query({ token }).expect(200);
+        const lines = JSON.stringify(logged.logs);
+        expect(lines).toContain('/api/v1/invitations/preview');
+        expect(lines).not.toContain(token);
+      } finally {
+        await logged.close();
+      }
+    });
+  });
+
+  describe('POST /invitations/accept', () => {
+    const accept = (user: SignedInUser, token: string): Promise<Response> =>
+      client(t, user).post('/api/v1/invitations/accept', { token });
+
+    it('lets someone without an account register with the invited email, then join with the role', async () => {
+      const { invitation, token } = await invited('member');
+      const newcomer = await registerUser(t, { email: invitation.email, name: 'Newcomer' });
+      const member = expectData<{ userId: string; orgId: string; role: string }>(await accept(newcomer, token));
+      expect(member).toMatchObject({
+        userId: newcomer.id,
+        orgId: org.orgId,
+        role: 'member',
+        user: { email: invitation.email },
+      });
+      // the newcomer is a member now: the org and its projects are visible
+      expectData(await client(t, newcomer).get(`/api/v1/orgs/${org.orgId}`));
+
+      const after = expectData<InvitationBody>(await client(t, org.users.admin).get(invitationUrl(invitation.id)));
+      expect(after).toMatchObject({ status: 'accepted', acceptedAt: expect.stringMatching(ISO_UTC) });
+      const events = (await auditRows(t, org.orgId)).filter(
+        (e) => e.entityId === invitation.id || e.entityId === newcomer.id,
+      );
+      expect(events.map((e) => e.action)).toEqual(['invitation.accepted', 'membership.created', 'invitation.created']);
+      expect(events[0].actorId).toBe(newcomer.id);
+
+      // single use
+      expectError(await accept(newcomer, token), 404, 'NOT_FOUND');
+      expectError(await t.http().get('/api/v1/invitations/preview').query({ token }), 404, 'NOT_FOUND');
+    });
+
+    it('is a 403 for a signed-in user with another email, and the invitation stays usable', async () => {
+      const { invitation, token } = await invited('viewer');
+      const stranger = await registerUser(t);
+      expect(expectError(await accept(stranger, token), 403, 'FORBIDDEN').message).toContain('another email');
+      const invitee = await registerUser(t, { email: invitation.email });
+      expectData(await accept(invitee, token));
+    });
+
+    it('is a 409 for someone who became a member meanwhile', async () => {
+      const { invitation, token } = await invited('viewer');
+      const invitee = await registerUser(t, { email: invitation.email });
+      expectData(
+        await client(t, org.users.admin).post(`/api/v1/orgs/${org.orgId}/members`, {
+          email: invitee.email,
+          role: 'member',
+        }),
+        201,
+      );
+      expectError(await accept(invitee, token), 409, 'CONFLICT');
+    });
+
+    it('is a 404 for unknown, revoked and expired tokens; 401 without signing in; 400 for a malformed one', async () => {
+      const someone = await registerUser(t);
+      expectError(await accept(someone, 'B'.repeat(43)), 404, 'NOT_FOUND');
+      expectValidationFailed(await accept(someone, 'not a token'), ['token']);
+      expectError(
+        await t
+          .http()
+          .post('/api/v1/invitations/accept')
+          .send({ token: 'B'.repeat(43) }),
+        401,
+        'UNAUTHENTICATED',
+      );
+
+      const revoked = await invited('viewer');
+      expectNoContent(await client(t, org.users.admin).delete(invitationUrl(revoked.invitation.id)));
+      const revokedUser = await registerUser(t, { email: revoked.invitation.email });
+      expectError(await accept(revokedUser, revoked.token), 404, 'NOT_FOUND');
+
+      const expired = await invited('viewer');
+      await t.dataSource.query(`UPDATE invitations SET expires_at = now() - interval '1 second' WHERE id = $1`, [
+        expired.invitation.id,
+      ]);
+      const expiredUser = await registerUser(t, { email: expired.invitation.email });
+      expectError(await accept(expiredUser, expired.token), 404, 'NOT_FOUND');
+      expectError(await t.http().get('/api/v1/invitations/preview').query({ token: expired.token }), 404, 'NOT_FOUND');
+      const listed = expectItems<InvitationBody>(
+        await client(t, org.users.admin).get(`${invitationsUrl(org.orgId)}?status=expired&limit=100`),
+      );
+      expect(listed.map((i) => i.id)).toContain(expired.invitation.id);
+      // an expired invitation does not block a new one
+      expectData(await invite(org.users.admin, { email: expired.invitation.email, role: 'viewer' }), 201);
+    });
+  });
+
+  describe('DELETE /invitations/{id}', () => {
+    it('revokes a pending invitation (admin+ of its org), audited; then 409', async () => {
+      const { invitation } = await invited('viewer');
+      expectError(await client(t, org.users.member).delete(invitationUrl(invitation.id)), 403, 'FORBIDDEN');
+      expectError(await client(t, org.users.outsider).delete(invitationUrl(invitation.id)), 404, 'NOT_FOUND');
+      expectError(await t.http().delete(invitationUrl(invitation.id)), 401, 'UNAUTHENTICATED');
+      expectNoContent(await client(t, org.users.admin).delete(invitationUrl(invitation.id)));
+      const [event] = (await auditRows(t, org.orgId)).filter(
+        (e) => e.entityId === invitation.id && e.action === 'invitation.revoked',
+      );
+      expect(event).toMatchObject({ actorId: org.users.admin.id, changes: { status: ['pending', 'revoked'] } });
+      expectError(await client(t, org.users.admin).delete(invitationUrl(invitation.id)), 409, 'CONFLICT');
+      expectError(
+        await client(t, org.users.admin).delete(invitationUrl('00000000-0000-4000-8000-000000000000')),
+        404,
+        'NOT_FOUND',
+      );
+    });
+
+    it('refuses to revoke an accepted invitation (409)', async () => {
+      const { invitation, token } = await invited('viewer');
+      const invitee = await registerUser(t, { email: invitation.email });
+      expectData(await client(t, invitee).post('/api/v1/invitations/accept', { token }));
+      expect(
+        expectError(await client(t, org.users.owner).delete(invitationUrl(invitation.id)), 409, 'CONFLICT').message,
+      ).toContain('accepted');
+    });
+  });
+
+  describe('mail delivery', () => {
+    it('sends nothing for a change that rolled back', async () => {
+      // A deferred check fails the invitation's transaction at COMMIT, after its mail was queued.
+      await t.dataSource.query(`
+        CREATE FUNCTION test_refuse_rollback_invitee() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.email LIKE 'rollback-%' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+          RETURN NEW;
+        END $$`);
+      await t.dataSource.query(`
+        CREATE CONSTRAINT TRIGGER test_refuse_rollback_invitee AFTER INSERT ON invitations
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_rollback_invitee()`);
+      try {
+        const email = uniqueEmail('rollback');
+        expectError(await invite(org.users.admin, { email, role: 'viewer' }), 500, 'INTERNAL');
+        const control = uniqueEmail('control');
+        expectData(await invite(org.users.admin, { email: control, role: 'viewer' }), 201);
+        await mail.waitFor(control);
+        await sleep(1000);
+        expect(mail.to(email)).toEqual([]);
+        const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM invitations WHERE email = $1', [email]);
+        expect(rows[0].n).toBe(0);
+      } finally {
+        await t.dataSource.query('DROP TRIGGER test_refuse_rollback_invitee ON invitations');
+        await t.dataSource.query('DROP FUNCTION test_refuse_rollback_invitee()');
+      }
+    });
+
+    it('delays mail through an SMTP outage and loses none', async () => {
+      await mail.stop();
+      const emails = [uniqueEmail('outage'), uniqueEmail('outage')];
+      try {
+        for (const email of emails) expectData(await invite(org.users.admin, { email, role: 'viewer' }), 201);
+        // the first attempts fail (connection refused) and are put back for a retry
+        const deadline = Date.now() + 10_000;
+        let retrying = 0;
+        while (Date.now() < deadline && retrying < emails.length) {
+          await sleep(200);
+          const [row] = await t.dataSource.query(
+            `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail.send' AND state = 'retry'`,
+          );
+          retrying = row.n;
+        }
+        expect(retrying).toBeGreaterThanOrEqual(emails.length);
+      } finally {
+        await mail.start();
+      }
+      for (const email of emails)
+        expect((await mail.waitFor(email, { timeoutMs: 20_000 })).subject).toContain('Invite Org');
+    });
+
+    it('sends each mail once with two instances working the same queue', async () => {
+      const second = await createTestApp({ databaseUrl: t.databaseUrl, env: mailEnv(mail) });
+      try {
+        const emails = Array.from({ length: 12 }, () => uniqueEmail('shared'));
+        await Promise.all(
+          emails.map((email, i) =>
+            (i % 2 ? second : t)
+              .http()
+              .post(invitationsUrl(org.orgId))
+              .set(bearer(org.users.admin.accessToken))
+              .send({ email, role: 'viewer' })
+              .expect(201),
+          ),
+        );
+        for (const email of emails) await mail.waitFor(email, { timeoutMs: 15_000 });
+        await sleep(1500);
+        expect(emails.map((email) => mail.to(email).length)).toEqual(emails.map(() => 1));
+      } finally {
+        await second.close();
+      }
+    });
+  });
+});
