@@ -11,6 +11,7 @@ import { UserResponse } from '../users/user.response';
 import { NewUser, UsersService } from '../users/users.service';
 import { AuthTokensResponse } from './dto/auth.dto';
 import { LoginRateLimiter } from './login-rate-limiter';
+import { PasswordResetService } from './password-reset.service';
 
 const BAD_CREDENTIALS = 'Invalid email or password';
 
@@ -22,6 +23,7 @@ export class AuthService {
     private readonly sessions: SessionService,
     private readonly accessTokens: AccessTokenService,
     private readonly loginLimiter: LoginRateLimiter,
+    private readonly passwordResets: PasswordResetService,
     private readonly unitOfWork: UnitOfWork,
   ) {}
 
@@ -87,6 +89,7 @@ export class AuthService {
     await this.unitOfWork.run(async (tx) => {
       await this.users.setPassword(tx, caller.id, passwordHash);
       await this.sessions.revokeAllOfUser(tx, caller.id, 'password_change');
+      await this.passwordResets.spendAllOf(tx, caller.id);
     });
   }
 

@@ -26,6 +26,11 @@ export class LoginRateLimiter {
     await this.hit(`account:${email}:${ip}`, ACCOUNT_WINDOW_MS, LOGIN_RATE_LIMIT_PER_ACCOUNT);
   }
 
+  /** The per-IP limit alone, for attempts that name no account (a password-reset token). */
+  async checkAddress(ip: string): Promise<void> {
+    await this.hit(`ip:${ip}`, MINUTE_MS, this.config.env.LOGIN_RATE_LIMIT_PER_IP);
+  }
+
   private async hit(key: string, windowMs: number, limit: number): Promise<void> {
     const record = await this.storage.increment(key, windowMs, limit, windowMs, 'login');
     if (record.isBlocked) throw ApiException.rateLimited(record.timeToBlockExpire);

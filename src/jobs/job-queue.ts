@@ -20,6 +20,8 @@ export interface JobKind<Data extends object> {
   timeoutSeconds: number;
   /** Its data is encrypted at rest in the queue (it holds secrets or personal data). */
   sealed?: boolean;
+  /** Jobs of this kind one process works at once (default 1). */
+  concurrency?: number;
   handle(data: Data): Promise<void>;
 }
 
@@ -36,8 +38,8 @@ export class JobQueue implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(JobQueue.name);
   private readonly boss: PgBoss;
   private readonly kinds = new Map<string, JobKind<object>>();
-  /** queue name → this process's worker id, to wake it when a job is committed here. */
-  private readonly workers = new Map<string, string>();
+  /** queue name → this process's worker ids, to wake them when a job is committed here. */
+  private readonly workers = new Map<string, string[]>();
   private readonly sealing: SealedPayload;
   private started = false;
 
@@ -100,12 +102,21 @@ export class JobQueue implements OnApplicationBootstrap, OnModuleDestroy {
         expireInSeconds: kind.timeoutSeconds,
       });
       if (!this.config.env.JOB_WORKERS) continue;
-      const workerId = await this.boss.work<object>(
-        kind.name,
-        { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.config.env.JOB_POLL_INTERVAL_MS / 1000 },
-        ([job]) => this.attempt(kind, job),
-      );
-      this.workers.set(kind.name, workerId);
+      const ids: string[] = [];
+      for (let i = 0; i < (kind.concurrency ?? 1); i++) {
+        ids.push(
+          await this.boss.work<object>(
+            kind.name,
+            {
+              batchSize: 1,
+              includeMetadata: true,
+              pollingIntervalSeconds: this.config.env.JOB_POLL_INTERVAL_MS / 1000,
+            },
+            ([job]) => this.attempt(kind, job),
+          ),
+        );
+      }
+      this.workers.set(kind.name, ids);
     }
   }
 
@@ -133,8 +144,7 @@ export class JobQueue implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** A worker of this process picks up a job committed here at once, instead of at its next poll. */
   private wake(name: string): void {
-    const workerId = this.workers.get(name);
-    if (workerId) this.boss.notifyWorker(workerId);
+    for (const workerId of this.workers.get(name) ?? []) this.boss.notifyWorker(workerId);
   }
 }
 

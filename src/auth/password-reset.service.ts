@@ -1,0 +1,101 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { ApiException } from '../common/http/api-exception';
+import { AppConfig } from '../config/app-config';
+import { Transaction, UnitOfWork } from '../database/unit-of-work';
+import { JobKind, JobQueue } from '../jobs/job-queue';
+import { Mailer } from '../mail/mailer';
+import { SessionService } from '../sessions/session.service';
+import { PasswordHasher } from '../users/password-hasher';
+import { UsersService } from '../users/users.service';
+import { PasswordResetsRepository } from './password-resets.repository';
+
+/** A reset link is valid for 30 minutes. */
+export const PASSWORD_RESET_TTL_SECONDS = 30 * 60;
+
+const hashToken = (token: string): Buffer => createHash('sha256').update(token).digest();
+
+interface ResetRequest {
+  email: string;
+}
+
+/**
+ * Password reset (§17). A request only queues a job with the email, the same work whether or
+ * not an account has it, so the answer (202) says nothing and takes the same time either way;
+ * the job looks the account up, and when there is one records a token (256 random bits, stored
+ * as its SHA-256, 30 minutes, once) and queues the mail with the link, in one transaction.
+ * Confirming sets the password, spends every outstanding token and revokes every session.
+ */
+@Injectable()
+export class PasswordResetService {
+  private readonly requestJob: JobKind<ResetRequest>;
+
+  constructor(
+    private readonly resets: PasswordResetsRepository,
+    private readonly users: UsersService,
+    private readonly sessions: SessionService,
+    private readonly hasher: PasswordHasher,
+    private readonly mailer: Mailer,
+    private readonly jobs: JobQueue,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly config: AppConfig,
+  ) {
+    this.requestJob = jobs.define<ResetRequest>({
+      name: 'password-reset.request',
+      retryLimit: 5,
+      retryDelaySeconds: 5,
+      timeoutSeconds: 60,
+      concurrency: 2,
+      // An email address is personal data: encrypted while it waits.
+      sealed: true,
+      handle: (request) => this.issue(request.email),
+    });
+  }
+
+  async request(email: string): Promise<void> {
+    await this.unitOfWork.run((tx) => this.jobs.enqueue(tx, this.requestJob, { email }));
+  }
+
+  async confirm(token: string, newPassword: string): Promise<void> {
+    const tokenHash = hashToken(token);
+    // Checked before hashing the password, so that made-up tokens cost no argon2 time.
+    if (!(await this.resets.userOfValidToken(tokenHash))) throw this.unknownToken();
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.unitOfWork.run(async (tx) => {
+      const userId = await this.resets.userOfValidToken(tokenHash, tx);
+      if (!userId || !(await this.users.lockForSession(tx, userId))) throw this.unknownToken();
+      await this.users.setPassword(tx, userId, passwordHash);
+      await this.resets.spendAllOf(tx, userId);
+      await this.sessions.revokeAllOfUser(tx, userId, 'password_reset');
+    });
+  }
+
+  /** A password change spends the reset links still out (they were for the old password). */
+  spendAllOf(tx: Transaction, userId: string): Promise<void> {
+    return this.resets.spendAllOf(tx, userId);
+  }
+
+  /** The job: a token and its mail when an active account has this email; nothing otherwise. */
+  private async issue(email: string): Promise<void> {
+    const user = await this.users.findForSignIn(email);
+    if (!user) return;
+    const token = randomBytes(32).toString('base64url');
+    await this.unitOfWork.run(async (tx) => {
+      await this.resets.insert(tx, user.id, hashToken(token), PASSWORD_RESET_TTL_SECONDS);
+      await this.mailer.send(tx, {
+        to: user.email,
+        subject: 'Reset your Tasklane password',
+        lines: [`Someone, hopefully you, asked to reset the password of your Tasklane account (${user.email}).`],
+        action: { label: 'Choose a new password', url: `${this.config.appUrl}/reset-password?token=${token}` },
+        footer: [
+          'The link works once, within 30 minutes. Using it signs you out everywhere.',
+          'If you did not ask for this, ignore this mail: your password stays as it is.',
+        ],
+      });
+    });
+  }
+
+  private unknownToken(): ApiException {
+    return new ApiException(HttpStatus.NOT_FOUND, 'NOT_FOUND', 'This password reset link is unknown, used or expired');
+  }
+}
