@@ -14,7 +14,7 @@ const LAYERS = {
   common: ['config', 'logging', 'database', 'storage'],
   access: ['config', 'database', 'common'],
   sessions: ['config', 'logging', 'database', 'common'],
-  health: ['config', 'logging', 'database', 'storage', 'common'],
+  health: ['config', 'logging', 'database', 'storage', 'jobs', 'common'],
   lifecycle: ['config', 'logging', 'common', 'health'],
   // features, bottom up
   audit: ['config', 'database', 'common', 'access'],
@@ -28,7 +28,18 @@ const LAYERS = {
   attachments: ['config', 'database', 'storage', 'common', 'access', 'audit', 'tasks'],
   demo: ['config', 'database', 'common', 'users', 'orgs', 'invitations', 'projects', 'tasks', 'comments'],
 };
-const FEATURES = ['audit', 'orgs', 'invitations', 'users', 'auth', 'projects', 'tasks', 'comments', 'attachments', 'demo'];
+const FEATURES = [
+  'audit',
+  'orgs',
+  'invitations',
+  'users',
+  'auth',
+  'projects',
+  'tasks',
+  'comments',
+  'attachments',
+  'demo',
+];
 
 const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => ({
   name: `layers:${folder}`,

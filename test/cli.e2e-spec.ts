@@ -76,18 +76,20 @@ describe('npm run cli', () => {
       const reverted = await cli(['migrate:revert'], url);
       expect(reverted).toMatchObject({ code: 0, stdout: 'Reverted the last migration\n' });
       expect(await applied(url)).toEqual(ALL.slice(0, -1));
-      // the last migration's down() ran: the sessions' client details are gone, the rest stays
-      const columns = async () =>
+      // the last migration's down() ran: the invitations and password-reset tables are gone, the rest stays
+      const tables = async () =>
         (
-          await query<{ column_name: string }>(
+          await query<{ table_name: string }>(
             url,
-            `SELECT column_name FROM information_schema.columns WHERE table_name = 'session_families' ORDER BY column_name`,
+            `SELECT table_name FROM information_schema.tables
+              WHERE table_schema = 'public' AND table_name IN ('invitations', 'password_reset_tokens', 'session_families')
+              ORDER BY table_name`,
           )
-        ).map((c) => c.column_name);
-      expect(await columns()).toEqual(['created_at', 'id', 'revoked_at', 'revoked_reason', 'user_id']);
+        ).map((c) => c.table_name);
+      expect(await tables()).toEqual(['session_families']);
       expect((await cli(['migrate'], url)).code).toBe(0);
       expect(await applied(url)).toEqual(ALL);
-      expect(await columns()).toEqual(expect.arrayContaining(['ip', 'last_used_at', 'user_agent']));
+      expect(await tables()).toEqual(['invitations', 'password_reset_tokens', 'session_families']);
     }, 60_000);
 
     it('as a deploy step: a server with MIGRATIONS_RUN=false is not ready until migrate has run', async () => {
@@ -110,6 +112,50 @@ describe('npm run cli', () => {
           status = (await fetch(`${server.url}/health/ready`)).status;
         }
         expect(status).toBe(200);
+      } finally {
+        await server.dispose();
+      }
+    }, 60_000);
+  });
+
+  describe('the upgrade that brings the job queue, with MIGRATIONS_RUN=false', () => {
+    it('boots, is not ready (migrations and job queue) until migrate has run, then works jobs', async () => {
+      const url = await fresh();
+      // A database of the release before: its migrations applied, no job queue schema yet.
+      await cli(['migrate'], url);
+      await cli(['migrate:revert'], url);
+      await query(url, 'DROP SCHEMA pgboss CASCADE');
+      const server = await startServerProcess({ MIGRATIONS_RUN: 'false' }, { databaseUrl: url });
+      try {
+        const before = await fetch(`${server.url}/health/ready`);
+        expect(before.status).toBe(503);
+        const { error } = (await before.json()) as { error: Record<string, { status: string }> };
+        expect(error.jobs).toMatchObject({ status: 'down' });
+        const migrated = await cli(['migrate'], url);
+        expect(migrated.code).toBe(0);
+        expect(await query(url, `SELECT count(*)::int AS n FROM pgboss.version`)).toEqual([{ n: 1 }]);
+        let status = 0;
+        for (let i = 0; i < 60 && status !== 200; i++) {
+          await sleep(100);
+          status = (await fetch(`${server.url}/health/ready`)).status;
+        }
+        expect(status).toBe(200);
+        // the queue works: a password reset for an unknown email is queued and done
+        const reset = await fetch(`${server.url}/api/v1/auth/password-reset`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ email: 'nobody@example.com' }),
+        });
+        expect(reset.status).toBe(202);
+        let done: unknown[] = [];
+        for (let i = 0; i < 100 && done.length === 0; i++) {
+          await sleep(100);
+          done = await query(
+            url,
+            `SELECT id FROM pgboss.job WHERE name = 'password-reset.request' AND state = 'completed'`,
+          );
+        }
+        expect(done).toHaveLength(1);
       } finally {
         await server.dispose();
       }

@@ -1,4 +1,4 @@
-import { DEMO_COLLEAGUE, DEMO_USER } from '../src/demo/demo-data.service';
+import { DEMO_COLLEAGUE, DEMO_INVITEE, DEMO_USER } from '../src/demo/demo-data.service';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, login } from './support/users';
 
@@ -23,6 +23,10 @@ describe('demo data (SEED_DEMO=true / npm run seed:demo)', () => {
     expect(members.body.data.map((m: { user: { email: string } }) => m.user.email).sort()).toEqual(
       [DEMO_COLLEAGUE.email, DEMO_USER.email].sort(),
     );
+    const invitations = await t.http().get(`/api/v1/orgs/${orgId}/invitations`).set(bearer(accessToken)).expect(200);
+    expect(invitations.body.data).toEqual([
+      expect.objectContaining({ email: DEMO_INVITEE, role: 'viewer', status: 'pending' }),
+    ]);
     const audit = await t.http().get(`/api/v1/orgs/${orgId}/audit-events?action=task.created`).set(bearer(accessToken));
     expect(audit.body.data).toHaveLength(6);
     const rateLimit = tasks.body.data.find((task: { title: string }) => task.title === 'Rate-limit sign-in');

@@ -24,6 +24,7 @@ describe('health and metrics', () => {
     expect(res.body.info.database.status).toBe('up');
     expect(res.body.info.migrations.status).toBe('up');
     expect(res.body.info.shutdown.status).toBe('up');
+    expect(res.body.info.jobs.status).toBe('up');
   });
 
   it('GET /health/ready is 503 when a migration is pending', async () => {
@@ -60,10 +61,12 @@ describe('health and metrics', () => {
       }
       expect(statuses.length).toBeGreaterThanOrEqual(100);
       expect(new Set(statuses)).toEqual(new Set([200]));
-      // One round (a ping, and two statements to read the migrations table) per READINESS_CACHE_MS.
+      // One round (a ping, and two statements to read the migrations table) per READINESS_CACHE_MS;
+      // the job queue's workers poll meanwhile, on their own schedule, and are not counted.
       const rounds = Math.floor((Date.now() - started) / READINESS_CACHE_MS) + 1;
-      expect(spy.mock.calls.length).toBeGreaterThan(0);
-      expect(spy.mock.calls.length).toBeLessThanOrEqual(3 * rounds);
+      const probes = spy.mock.calls.filter(([query]) => !JSON.stringify(query).includes('pgboss.'));
+      expect(probes.length).toBeGreaterThan(0);
+      expect(probes.length).toBeLessThanOrEqual(3 * rounds);
     } finally {
       spy.mockRestore();
     }

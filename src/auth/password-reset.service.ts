@@ -45,7 +45,6 @@ export class PasswordResetService {
       retryLimit: 5,
       retryDelaySeconds: 5,
       timeoutSeconds: 60,
-      concurrency: 2,
       // An email address is personal data: encrypted while it waits.
       sealed: true,
       handle: (request) => this.issue(request.email),

@@ -3,6 +3,7 @@ import type { Actor } from '../common/auth/auth-user';
 import { CommentsService } from '../comments/comments.service';
 import { ApiException } from '../common/http/api-exception';
 import { AppConfig } from '../config/app-config';
+import { InvitationsService } from '../invitations/invitations.service';
 import { MembersService } from '../orgs/members.service';
 import { OrgsService } from '../orgs/orgs.service';
 import { ProjectsService } from '../projects/projects.service';
@@ -12,6 +13,8 @@ import { UsersService } from '../users/users.service';
 
 export const DEMO_USER = { email: 'demo@tasklane.dev', password: 'tasklane-demo-1', name: 'Dana Demo' };
 export const DEMO_COLLEAGUE = { email: 'sam@tasklane.dev', password: 'tasklane-demo-1', name: 'Sam Colleague' };
+/** Invited, without an account yet: register with this email to accept (the link is in the mail, or the log). */
+export const DEMO_INVITEE = 'robin@tasklane.dev';
 
 const TASKS: [string, string, TaskStatus, TaskPriority, string[], number | null][] = [
   ['Set up CI', 'Run lint, type-check and tests on every push', 'done', 'high', ['infra'], -10],
@@ -23,7 +26,8 @@ const TASKS: [string, string, TaskStatus, TaskPriority, string[], number | null]
 ];
 
 /**
- * Demo data for trying the API in Swagger UI: two users, an org, two projects, some tasks and comments,
+ * Demo data for trying the API in Swagger UI: two users, an org, a pending invitation, two projects,
+ * some tasks and comments,
  * made through the same services (and rules, and audit trail) as the API. Does nothing if the
  * demo user already exists. `npm run seed:demo`, or SEED_DEMO=true at boot.
  */
@@ -36,6 +40,7 @@ export class DemoDataService implements OnApplicationBootstrap {
     private readonly users: UsersService,
     private readonly orgs: OrgsService,
     private readonly members: MembersService,
+    private readonly invitations: InvitationsService,
     private readonly projects: ProjectsService,
     private readonly tasks: TasksService,
     private readonly comments: CommentsService,
@@ -61,7 +66,9 @@ export class DemoDataService implements OnApplicationBootstrap {
     const actor: Actor = { kind: 'user', id: dana.id, requestId: 'seed-demo' };
 
     const org = await this.orgs.create(actor, { name: 'Demo Company', slug: undefined });
-    await this.members.add(actor, { orgId: org.id, role: 'owner' }, DEMO_COLLEAGUE.email, 'member');
+    const asOwner = { orgId: org.id, role: 'owner' } as const;
+    await this.members.add(actor, asOwner, DEMO_COLLEAGUE.email, 'member');
+    await this.invitations.create(actor, asOwner, { email: DEMO_INVITEE, role: 'viewer' });
     const web = await this.projects.create(actor, org.id, {
       key: 'WEB',
       name: 'Website',

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CommentsModule } from '../comments/comments.module';
+import { InvitationsModule } from '../invitations/invitations.module';
 import { OrgsModule } from '../orgs/orgs.module';
 import { ProjectsModule } from '../projects/projects.module';
 import { TasksModule } from '../tasks/tasks.module';
@@ -7,7 +8,7 @@ import { UsersModule } from '../users/users.module';
 import { DemoDataService } from './demo-data.service';
 
 @Module({
-  imports: [UsersModule, OrgsModule, ProjectsModule, TasksModule, CommentsModule],
+  imports: [UsersModule, OrgsModule, InvitationsModule, ProjectsModule, TasksModule, CommentsModule],
   providers: [DemoDataService],
   exports: [DemoDataService],
 })

@@ -6,6 +6,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../common/decorators/public.decorator';
 import { RawResponse } from '../common/decorators/raw-response.decorator';
 import { MigrationRunner } from '../database/migration-runner';
+import { JobQueue } from '../jobs/job-queue';
 import { ShutdownState } from './shutdown-state';
 
 /** How long a readiness result stands before the database is asked again. */
@@ -23,6 +24,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly migrations: MigrationRunner,
+    private readonly jobs: JobQueue,
     private readonly shutdown: ShutdownState,
   ) {}
 
@@ -48,6 +50,10 @@ export class HealthController {
             if (!(await this.migrations.migrationsApplied())) throw new Error('pending migrations');
           })
           .cacheFor(READINESS_CACHE_MS),
+      () => {
+        const indicator = this.indicators.check('jobs');
+        return this.jobs.isRunning ? indicator.up() : indicator.down({ message: 'job queue not running' });
+      },
     ]);
   }
 

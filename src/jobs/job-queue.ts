@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { AppConfig } from '../config/app-config';
 import { Database } from '../database/database';
@@ -7,6 +7,10 @@ import { SealedPayload } from './sealed-payload';
 
 /** The schema pg-boss keeps its tables in (see docs/jobs.md). */
 export const JOB_SCHEMA = 'pgboss';
+/** The schema version this pg-boss release works with (installed by its own migrations). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss publishes it only as this file
+const JOB_SCHEMA_VERSION = (require('pg-boss/version.json') as { schema: number }).schema;
+const SCHEMA_POLL_MS = 2000;
 
 /** A kind of background job: its queue, how it is retried, and what does it. */
 export interface JobKind<Data extends object> {
@@ -34,7 +38,7 @@ export interface JobKind<Data extends object> {
  * and `enqueue`.
  */
 @Injectable()
-export class JobQueue implements OnApplicationBootstrap, OnModuleDestroy {
+export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(JobQueue.name);
   private readonly boss: PgBoss;
   private readonly kinds = new Map<string, JobKind<object>>();
@@ -42,6 +46,7 @@ export class JobQueue implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly workers = new Map<string, string[]>();
   private readonly sealing: SealedPayload;
   private started = false;
+  private waiting?: NodeJS.Timeout;
 
   constructor(
     private readonly database: Database,
@@ -62,9 +67,9 @@ export class JobQueue implements OnApplicationBootstrap, OnModuleDestroy {
     this.sealing = new SealedPayload(config.jwtSecret, 'job payloads');
   }
 
-  /** Registers a kind of job; call from a provider's constructor or onModuleInit. */
+  /** Registers a kind of job; call from a provider's constructor. */
   define<Data extends object>(kind: JobKind<Data>): JobKind<Data> {
-    if (this.started) throw new Error(`Job kind ${kind.name} defined after the queue started`);
+    if (this.started || this.waiting) throw new Error(`Job kind ${kind.name} defined after the queue started`);
     this.kinds.set(kind.name, kind as unknown as JobKind<object>);
     return kind;
   }
@@ -86,13 +91,42 @@ export class JobQueue implements OnApplicationBootstrap, OnModuleDestroy {
     return id;
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.boss.start().catch((error: Error) => {
-      throw new Error(
-        `The job queue could not start (${error.message}); with MIGRATIONS_RUN=false, run \`npm run cli -- migrate\` first`,
-      );
-    });
-    this.started = true;
+  /** False until the queue runs (its schema not installed yet, with MIGRATIONS_RUN=false), and once stopping. */
+  get isRunning(): boolean {
+    return this.started;
+  }
+
+  /**
+   * Starts the queue and this process's workers. With MIGRATIONS_RUN=false the schema may not be
+   * there yet (a deploy runs `npm run cli -- migrate` as its own step): the instance then boots,
+   * reports not ready (/health/ready), and starts the queue once the schema is installed.
+   */
+  // onModuleInit: before any onApplicationBootstrap (the demo data) can queue a job.
+  async onModuleInit(): Promise<void> {
+    if (await this.tryStart()) return;
+    this.logger.warn('The job queue schema (pgboss) is not installed: waiting for `npm run cli -- migrate`');
+    this.waiting = setInterval(() => {
+      this.tryStart()
+        .then((started) => started && clearInterval(this.waiting))
+        .catch((error: Error) => this.logger.warn(`The job queue could not start: ${error.message}`));
+    }, SCHEMA_POLL_MS).unref();
+  }
+
+  /** Stops fetching, lets the jobs in hand finish (SHUTDOWN_TIMEOUT_MS at most), before the pool closes. */
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.waiting);
+    if (!this.started) return;
+    this.started = false;
+    const timeout = Math.max(1000, this.config.env.SHUTDOWN_TIMEOUT_MS);
+    await this.boss.stop({ graceful: true, wait: true, close: false, timeout });
+  }
+
+  private async tryStart(): Promise<boolean> {
+    if (!this.config.env.MIGRATIONS_RUN) {
+      const version = await this.boss.schemaVersion().catch(() => null);
+      if (version !== JOB_SCHEMA_VERSION) return false;
+    }
+    await this.boss.start();
     for (const kind of this.kinds.values()) {
       await this.boss.createQueue(kind.name, {
         name: kind.name,
@@ -101,31 +135,23 @@ export class JobQueue implements OnApplicationBootstrap, OnModuleDestroy {
         retryBackoff: true,
         expireInSeconds: kind.timeoutSeconds,
       });
-      if (!this.config.env.JOB_WORKERS) continue;
-      const ids: string[] = [];
-      for (let i = 0; i < (kind.concurrency ?? 1); i++) {
-        ids.push(
-          await this.boss.work<object>(
-            kind.name,
-            {
-              batchSize: 1,
-              includeMetadata: true,
-              pollingIntervalSeconds: this.config.env.JOB_POLL_INTERVAL_MS / 1000,
-            },
-            ([job]) => this.attempt(kind, job),
-          ),
-        );
-      }
-      this.workers.set(kind.name, ids);
+      if (this.config.env.JOB_WORKERS) this.workers.set(kind.name, await this.startWorkers(kind));
     }
+    this.started = true;
+    return true;
   }
 
-  /** Stops fetching, lets the jobs in hand finish (SHUTDOWN_TIMEOUT_MS at most), before the pool closes. */
-  async onModuleDestroy(): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    const timeout = Math.max(1000, this.config.env.SHUTDOWN_TIMEOUT_MS);
-    await this.boss.stop({ graceful: true, wait: true, close: false, timeout });
+  private async startWorkers(kind: JobKind<object>): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < (kind.concurrency ?? 1); i++) {
+      const options = {
+        batchSize: 1,
+        includeMetadata: true,
+        pollingIntervalSeconds: this.config.env.JOB_POLL_INTERVAL_MS / 1000,
+      } as const;
+      ids.push(await this.boss.work<object>(kind.name, options, ([job]) => this.attempt(kind, job)));
+    }
+    return ids;
   }
 
   private async attempt(kind: JobKind<object>, job: PgBoss.JobWithMetadata<object>): Promise<void> {

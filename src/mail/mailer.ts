@@ -27,7 +27,7 @@ export class Mailer implements OnApplicationShutdown {
       retryLimit: 10,
       retryDelaySeconds: config.env.MAIL_RETRY_DELAY_SECONDS,
       timeoutSeconds: 120,
-      concurrency: 4,
+      concurrency: 2,
       // A message carries a one-time link: encrypted while it waits in the queue.
       sealed: true,
       handle: (message) => transport.send(message),

@@ -3,7 +3,7 @@ import { orgApi } from './orgs-helpers';
 import { addMember, client } from './pt-helpers';
 import type { TestApp } from './test-app';
 import { PNG, sendFile, TEXT } from './upload-helpers';
-import { createAdmin, registerUser, SignedInUser } from './users';
+import { createAdmin, login, registerUser, SignedInUser } from './users';
 
 // Every operation of the API, read from its own OpenAPI document (so that a new route is covered
 // as soon as it is documented), and one of each resource for their path parameters.
@@ -107,10 +107,27 @@ export async function createWorld(t: TestApp): Promise<World> {
   const upload = await sendFile(t, 'post', `/api/v1/tasks/${taskId}/attachments`, admin, TEXT, 'notes.txt');
   const attachmentId = expectData<{ id: string }>(upload, 201).id;
   expectData(await sendFile(t, 'put', `/api/v1/users/${admin.id}/avatar`, admin, PNG, 'me.png'), 200);
+  const invitationId = expectData<{ id: string }>(
+    await as.post(`/api/v1/orgs/${orgId}/invitations`, { email: 'world-invitee@example.com', role: 'viewer' }),
+    201,
+  ).id;
+  // Another session of the admin's (the `sid` of its access token): ending it leaves the one the tests use.
+  const spare = await login(t, admin.email, admin.password);
+  const claims = JSON.parse(Buffer.from(spare.accessToken.split('.')[1], 'base64url').toString()) as { sid: string };
   return {
     admin,
     member,
-    ids: { id: admin.id, userId: member.id, orgId, projectId, taskId, commentId, attachmentId },
+    ids: {
+      id: admin.id,
+      userId: member.id,
+      orgId,
+      projectId,
+      taskId,
+      commentId,
+      attachmentId,
+      invitationId,
+      sessionId: claims.sid,
+    },
   };
 }
 
