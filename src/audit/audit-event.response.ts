@@ -1,7 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { AuditEvent } from './audit-event.entity';
 
-export const AUDIT_ENTITY_TYPES = ['org', 'membership', 'invitation', 'project', 'task', 'comment', 'attachment'] as const;
+export const AUDIT_ENTITY_TYPES = [
+  'org',
+  'membership',
+  'invitation',
+  'project',
+  'task',
+  'comment',
+  'attachment',
+] as const;
 
 export class AuditEventResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })

@@ -11,7 +11,14 @@ import { SessionsRepository } from './sessions.repository';
 import type { SignInClient } from './sign-in-client';
 
 export type RevocationReason =
-  'logout' | 'reuse' | 'password_change' | 'role_change' | 'account_deleted' | 'session_revoked' | 'logout_all' | 'password_reset';
+  | 'logout'
+  | 'reuse'
+  | 'password_change'
+  | 'role_change'
+  | 'account_deleted'
+  | 'session_revoked'
+  | 'logout_all'
+  | 'password_reset';
 
 /** What is kept of a sign-in's User-Agent header and address (they are the client's to choose). */
 const USER_AGENT_MAX_LENGTH = 512;

@@ -38,7 +38,9 @@ export class InvitationsAndPasswordResets1764600000000 implements MigrationInter
         used_at timestamptz(3),
         created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
-    await db.query('CREATE INDEX password_reset_tokens_user_idx ON password_reset_tokens (user_id) WHERE used_at IS NULL');
+    await db.query(
+      'CREATE INDEX password_reset_tokens_user_idx ON password_reset_tokens (user_id) WHERE used_at IS NULL',
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {
