@@ -11,6 +11,8 @@ export const JOB_SCHEMA = 'pgboss';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss publishes it only as this file
 const JOB_SCHEMA_VERSION = (require('pg-boss/version.json') as { schema: number }).schema;
 const SCHEMA_POLL_MS = 2000;
+/** At shutdown, how long the jobs in hand may take to finish; one cut off is retried after its timeout. */
+const STOP_TIMEOUT_MS = 3000;
 
 /** A kind of background job: its queue, how it is retried, and what does it. */
 export interface JobKind<Data extends object> {
@@ -46,6 +48,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private readonly workers = new Map<string, string[]>();
   private readonly sealing: SealedPayload;
   private started = false;
+  private bossStarted = false;
   private waiting?: NodeJS.Timeout;
 
   constructor(
@@ -112,13 +115,13 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     }, SCHEMA_POLL_MS).unref();
   }
 
-  /** Stops fetching, lets the jobs in hand finish (SHUTDOWN_TIMEOUT_MS at most), before the pool closes. */
+  /** Stops fetching and lets the jobs in hand finish (STOP_TIMEOUT_MS at most), before the pool closes. */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.waiting);
-    if (!this.started) return;
+    if (!this.bossStarted) return;
     this.started = false;
-    const timeout = Math.max(1000, this.config.env.SHUTDOWN_TIMEOUT_MS);
-    await this.boss.stop({ graceful: true, wait: true, close: false, timeout });
+    this.bossStarted = false;
+    await this.boss.stop({ graceful: true, wait: true, close: false, timeout: STOP_TIMEOUT_MS });
   }
 
   private async tryStart(): Promise<boolean> {
@@ -127,18 +130,37 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
       if (version !== JOB_SCHEMA_VERSION) return false;
     }
     await this.boss.start();
+    this.bossStarted = true;
     for (const kind of this.kinds.values()) {
-      await this.boss.createQueue(kind.name, {
-        name: kind.name,
-        retryLimit: kind.retryLimit,
-        retryDelay: kind.retryDelaySeconds,
-        retryBackoff: true,
-        expireInSeconds: kind.timeoutSeconds,
-      });
+      await this.ensureQueue(kind);
       if (this.config.env.JOB_WORKERS) this.workers.set(kind.name, await this.startWorkers(kind));
     }
     this.started = true;
     return true;
+  }
+
+  /**
+   * Creates the kind's queue, or brings its retry policy up to date. Instances booting together on
+   * a new database race to create it (pg-boss's create_queue deadlocks against itself): the loser
+   * finds it made and updates it.
+   */
+  private async ensureQueue(kind: JobKind<object>): Promise<void> {
+    const policy = {
+      name: kind.name,
+      retryLimit: kind.retryLimit,
+      retryDelay: kind.retryDelaySeconds,
+      retryBackoff: true,
+      expireInSeconds: kind.timeoutSeconds,
+    };
+    for (let attempt = 1; ; attempt++) {
+      if (await this.boss.getQueue(kind.name)) return this.boss.updateQueue(kind.name, policy);
+      try {
+        return await this.boss.createQueue(kind.name, policy);
+      } catch (error) {
+        if (attempt === 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
   }
 
   private async startWorkers(kind: JobKind<object>): Promise<string[]> {
