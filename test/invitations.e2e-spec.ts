@@ -404,7 +404,51 @@ describe('invitations (§16)', () => {
     });
   });
 
+  describe('who may do what (contract §16; a non-member gets 404 for everything of the org)', () => {
+    const ROLE_TABLE: [string, Record<'owner' | 'admin' | 'member' | 'viewer' | 'outsider', number>][] = [
+      ['create', { owner: 201, admin: 201, member: 403, viewer: 403, outsider: 404 }],
+      ['list', { owner: 200, admin: 200, member: 403, viewer: 403, outsider: 404 }],
+      ['get', { owner: 200, admin: 200, member: 403, viewer: 403, outsider: 404 }],
+      ['revoke', { owner: 204, admin: 204, member: 403, viewer: 403, outsider: 404 }],
+    ];
+
+    it.each(ROLE_TABLE)('%s', async (action, expected) => {
+      const actual: Record<string, number> = {};
+      for (const role of Object.keys(expected) as (keyof typeof expected)[]) {
+        const as = client(t, org.users[role]);
+        // a fresh pending invitation for each caller, made by the owner
+        const target = expectData<InvitationBody>(
+          await invite(org.users.owner, { email: uniqueEmail('table'), role: 'viewer' }),
+          201,
+        );
+        const res =
+          action === 'create'
+            ? await as.post(invitationsUrl(org.orgId), { email: uniqueEmail('table'), role: 'viewer' })
+            : action === 'list'
+              ? await as.get(invitationsUrl(org.orgId))
+              : action === 'get'
+                ? await as.get(invitationUrl(target.id))
+                : await as.delete(invitationUrl(target.id));
+        actual[role] = res.status;
+        if (res.status >= 400) expectError(res, res.status, res.status === 403 ? 'FORBIDDEN' : 'NOT_FOUND');
+      }
+      expect(actual).toEqual(expected);
+    });
+  });
+
   describe('mail delivery', () => {
+    it('sends nothing for a refused change', async () => {
+      const refused = [uniqueEmail('refused'), uniqueEmail('refused'), uniqueEmail('refused')];
+      expectError(await invite(org.users.admin, { email: refused[0], role: 'owner' }), 403, 'FORBIDDEN');
+      expectError(await invite(org.users.member, { email: refused[1], role: 'viewer' }), 403, 'FORBIDDEN');
+      expectError(await invite(org.users.outsider, { email: refused[2], role: 'viewer' }), 404, 'NOT_FOUND');
+      const control = uniqueEmail('control');
+      expectData(await invite(org.users.admin, { email: control, role: 'viewer' }), 201);
+      await mail.waitFor(control);
+      await sleep(500);
+      expect(refused.map((email) => mail.to(email).length)).toEqual([0, 0, 0]);
+    });
+
     it('sends nothing for a change that rolled back', async () => {
       // A deferred check fails the invitation's transaction at COMMIT, after its mail was queued.
       await t.dataSource.query(`
@@ -453,6 +497,14 @@ describe('invitations (§16)', () => {
       }
       for (const email of emails)
         expect((await mail.waitFor(email, { timeoutMs: 20_000 })).subject).toContain('Invite Org');
+      // /metrics saw the failed attempts and the successes
+      const metrics = (await t.http().get('/metrics').expect(200)).text;
+      const value = (name: string): number =>
+        Number(new RegExp(`^${name}\\{queue="mail.send"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+      expect(value('jobs_failed_total')).toBeGreaterThanOrEqual(emails.length);
+      expect(value('jobs_completed_total')).toBeGreaterThanOrEqual(emails.length);
+      expect(value('jobs_abandoned_total')).toBe(0);
+      expect(value('jobs_waiting')).toBeGreaterThanOrEqual(0);
     });
 
     it('sends each mail once with two instances working the same queue', async () => {

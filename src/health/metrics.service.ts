@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Database, PoolStats } from '../database/database';
+import { JobQueue, JobStats } from '../jobs/job-queue';
 
 /**
  * Prometheus metrics, on a registry of this application's own (so that two instances in one
@@ -13,7 +14,7 @@ export class MetricsService {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
 
-  constructor(database: Database) {
+  constructor(database: Database, jobs: JobQueue) {
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: 'http_requests_total',
@@ -41,6 +42,55 @@ export class MetricsService {
     poolGauge('db_pool_connections', 'Connections open in the database pool', (p) => p.total);
     poolGauge('db_pool_idle_connections', 'Idle connections in the database pool', (p) => p.idle);
     poolGauge('db_pool_waiting_clients', 'Requests waiting for a database connection', (p) => p.waiting);
+    this.jobMetrics(jobs);
+  }
+
+  /** The background job queue: its depth (all instances, from the database) and this process's attempts. */
+  private jobMetrics(jobs: JobQueue): void {
+    type Read = (stats: JobStats) => number;
+    // One read of the queue serves every metric of a scrape (and scrapes within a second).
+    let snapshot: { at: number; stats: Promise<JobStats[]> } | undefined;
+    const current = (): Promise<JobStats[]> => {
+      if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), stats: jobs.stats() };
+      return snapshot.stats;
+    };
+    const registers = [this.registry];
+    const labelNames = ['queue'] as const;
+    const gauge = (name: string, help: string, read: Read): Gauge<'queue'> =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          this.reset();
+          for (const stats of await current()) this.set({ queue: stats.name }, read(stats));
+        },
+      });
+    const counter = (name: string, help: string, read: Read): Counter<'queue'> =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          this.reset();
+          for (const stats of await current()) this.inc({ queue: stats.name }, read(stats));
+        },
+      });
+    gauge('jobs_waiting', 'Background jobs waiting to start or to be retried, by queue', (s) => s.waiting);
+    gauge('jobs_active', 'Background jobs being worked (by any instance), by queue', (s) => s.active);
+    counter('jobs_completed_total', 'Job attempts of this process that succeeded, by queue', (s) => s.completed);
+    counter(
+      'jobs_failed_total',
+      'Job attempts of this process that failed (retried or not), by queue',
+      (s) => s.failed,
+    );
+    counter(
+      'jobs_abandoned_total',
+      'Jobs this process gave up on after their last retry, by queue',
+      (s) => s.abandoned,
+    );
   }
 
   /** Express middleware recording every response by its route template, never the raw URL. */

@@ -14,6 +14,19 @@ const SCHEMA_POLL_MS = 2000;
 /** At shutdown, how long the jobs in hand may take to finish; one cut off is retried after its timeout. */
 const STOP_TIMEOUT_MS = 3000;
 
+/** A queue's state for /metrics: in the database (all instances), and this process's attempts. */
+export interface JobStats {
+  name: string;
+  /** Waiting to start, or to be retried. */
+  waiting: number;
+  /** Being worked, by any instance. */
+  active: number;
+  /** This process's attempts since it started: done, failed (to be retried or not), given up. */
+  completed: number;
+  failed: number;
+  abandoned: number;
+}
+
 /** A kind of background job: its queue, how it is retried, and what does it. */
 export interface JobKind<Data extends object> {
   /** The queue name, `mail.send`. */
@@ -47,6 +60,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   /** queue name → this process's worker ids, to wake them when a job is committed here. */
   private readonly workers = new Map<string, string[]>();
   private readonly sealing: SealedPayload;
+  private readonly tallies = new Map<string, Pick<JobStats, 'completed' | 'failed' | 'abandoned'>>();
   private started = false;
   private bossStarted = false;
   private waiting?: NodeJS.Timeout;
@@ -176,12 +190,34 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     return ids;
   }
 
+  /** Every queue's jobs and this process's attempts (two small queries per queue). */
+  async stats(): Promise<JobStats[]> {
+    if (!this.started) return [];
+    const stats: JobStats[] = [];
+    for (const name of this.kinds.keys()) {
+      const waiting = await this.boss.getQueueSize(name);
+      const unfinished = await this.boss.getQueueSize(name, { before: 'completed' });
+      stats.push({ name, waiting, active: unfinished - waiting, ...this.tally(name) });
+    }
+    return stats;
+  }
+
+  private tally(name: string): Pick<JobStats, 'completed' | 'failed' | 'abandoned'> {
+    let tally = this.tallies.get(name);
+    if (!tally) this.tallies.set(name, (tally = { completed: 0, failed: 0, abandoned: 0 }));
+    return tally;
+  }
+
   private async attempt(kind: JobKind<object>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
+    const tally = this.tally(kind.name);
     try {
       const { data } = job as PgBoss.JobWithMetadata<object & { sealed?: string }>;
       await kind.handle(kind.sealed ? this.sealing.open<object>(data.sealed!) : data);
+      tally.completed++;
     } catch (error) {
       const last = job.retryCount >= job.retryLimit;
+      tally.failed++;
+      if (last) tally.abandoned++;
       const attempt = `attempt ${job.retryCount + 1} of ${job.retryLimit + 1}`;
       this.logger.warn(
         `Job ${kind.name} ${job.id} failed (${attempt}${last ? ', giving up' : ', will retry'}): ${(error as Error).message}`,
