@@ -258,6 +258,25 @@ describe('invitations (§16)', () => {
       });
     });
 
+    it('no longer names an inviter whose account was deleted', async () => {
+      const inviter = await registerUser(t, { name: 'Leaving Admin' });
+      expectData(
+        await client(t, org.users.owner).post(`/api/v1/orgs/${org.orgId}/members`, {
+          email: inviter.email,
+          role: 'admin',
+        }),
+        201,
+      );
+      const email = uniqueEmail('orphan');
+      expectData(await client(t, inviter).post(invitationsUrl(org.orgId), { email, role: 'viewer' }), 201);
+      const token = tokenOf(await mail.waitFor(email));
+      expect(expectData(await t.http().get('/api/v1/invitations/preview').query({ token })).invitedByName).toBe(
+        'Leaving Admin',
+      );
+      await t.http().delete(`/api/v1/users/${inviter.id}`).set(bearer(inviter.accessToken)).expect(204);
+      expect(expectData(await t.http().get('/api/v1/invitations/preview').query({ token })).invitedByName).toBeNull();
+    });
+
     it('is a 404 for an unknown token and a 400 for a malformed one', async () => {
       const unknown = 'A'.repeat(43);
       expectError(await t.http().get('/api/v1/invitations/preview').query({ token: unknown }), 404, 'NOT_FOUND');

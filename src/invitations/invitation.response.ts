@@ -28,7 +28,7 @@ export class InvitationResponse {
     format: 'uuid',
     maxLength: 36,
     nullable: true,
-    description: 'Who invited; null once that account is deleted',
+    description: 'The user who invited (null only if that user no longer exists at all)',
   })
   invitedBy: string | null;
 

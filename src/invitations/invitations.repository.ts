@@ -34,7 +34,8 @@ const STATUS = `CASE WHEN i.accepted_at IS NOT NULL THEN 'accepted' WHEN i.revok
 const COLUMNS = `i.id, i.org_id AS "orgId", i.email, i.role, ${STATUS} AS status, i.invited_by AS "invitedBy",
   i.expires_at AS "expiresAt", i.created_at AS "createdAt", i.accepted_at AS "acceptedAt"`;
 const NAMED_COLUMNS = `${COLUMNS}, o.name AS "orgName", u.name AS "invitedByName"`;
-const JOIN_NAMES = 'JOIN orgs o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.invited_by';
+// A deleted (soft-deleted) inviter is no longer named.
+const JOIN_NAMES = 'JOIN orgs o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.invited_by AND u.deleted_at IS NULL';
 
 /** All SQL for the invitations table. */
 @Injectable()
