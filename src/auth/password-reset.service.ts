@@ -1,5 +1,4 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
 import { ApiException } from '../common/http/api-exception';
 import { AppConfig } from '../config/app-config';
 import { Transaction, UnitOfWork } from '../database/unit-of-work';
@@ -9,11 +8,10 @@ import { SessionService } from '../sessions/session.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersService } from '../users/users.service';
 import { PasswordResetsRepository } from './password-resets.repository';
+import { BearerSecret } from '../common/auth/bearer-secret';
 
 /** A reset link is valid for 30 minutes. */
 export const PASSWORD_RESET_TTL_SECONDS = 30 * 60;
-
-const hashToken = (token: string): Buffer => createHash('sha256').update(token).digest();
 
 interface ResetRequest {
   email: string;
@@ -56,7 +54,7 @@ export class PasswordResetService {
   }
 
   async confirm(token: string, newPassword: string): Promise<void> {
-    const tokenHash = hashToken(token);
+    const tokenHash = BearerSecret.hash(token);
     // Checked before hashing the password, so that made-up tokens cost no argon2 time.
     if (!(await this.resets.userOfValidToken(tokenHash))) throw this.unknownToken();
     const passwordHash = await this.hasher.hash(newPassword);
@@ -78,9 +76,9 @@ export class PasswordResetService {
   private async issue(email: string): Promise<void> {
     const user = await this.users.findForSignIn(email);
     if (!user) return;
-    const token = randomBytes(32).toString('base64url');
+    const token = BearerSecret.generate();
     await this.unitOfWork.run(async (tx) => {
-      await this.resets.insert(tx, user.id, hashToken(token), PASSWORD_RESET_TTL_SECONDS);
+      await this.resets.insert(tx, user.id, BearerSecret.hash(token), PASSWORD_RESET_TTL_SECONDS);
       await this.mailer.send(tx, {
         to: user.email,
         subject: 'Reset your Tasklane password',

@@ -54,30 +54,24 @@ export class MetricsService {
       if (!snapshot || Date.now() - snapshot.at > 1000) snapshot = { at: Date.now(), stats: jobs.stats() };
       return snapshot.stats;
     };
-    const registers = [this.registry];
-    const labelNames = ['queue'] as const;
-    const gauge = (name: string, help: string, read: Read): Gauge<'queue'> =>
-      new Gauge({
+    // Counters are set from the queue's own tallies at each scrape, like the gauges.
+    const metric = (Metric: typeof Gauge | typeof Counter, name: string, help: string, read: Read): void => {
+      new Metric({
         name,
         help,
-        labelNames,
-        registers,
+        labelNames: ['queue'],
+        registers: [this.registry],
         async collect() {
           this.reset();
-          for (const stats of await current()) this.set({ queue: stats.name }, read(stats));
+          for (const stats of await current()) {
+            if (this instanceof Gauge) this.set({ queue: stats.name }, read(stats));
+            else this.inc({ queue: stats.name }, read(stats));
+          }
         },
       });
-    const counter = (name: string, help: string, read: Read): Counter<'queue'> =>
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers,
-        async collect() {
-          this.reset();
-          for (const stats of await current()) this.inc({ queue: stats.name }, read(stats));
-        },
-      });
+    };
+    const gauge = (name: string, help: string, read: Read): void => metric(Gauge, name, help, read);
+    const counter = (name: string, help: string, read: Read): void => metric(Counter, name, help, read);
     gauge('jobs_waiting', 'Background jobs waiting to start or to be retried, by queue', (s) => s.waiting);
     gauge('jobs_active', 'Background jobs being worked (by any instance), by queue', (s) => s.active);
     counter('jobs_completed_total', 'Job attempts of this process that succeeded, by queue', (s) => s.completed);

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
 import { requireAccess } from '../access/access-policy';
 import type { Membership } from '../access/org-access.guard';
 import { AuditService } from '../audit/audit.service';
@@ -17,11 +16,10 @@ import { MemberResponse } from '../orgs/org.response';
 import { CreateInvitationDto, ListInvitationsQuery } from './dto/invitation.dto';
 import { InvitationPreviewResponse, InvitationResponse } from './invitation.response';
 import { InvitationPreviewRow, InvitationsRepository } from './invitations.repository';
+import { BearerSecret } from '../common/auth/bearer-secret';
 
 /** An invitation is valid for 7 days. */
 export const INVITATION_TTL_SECONDS = 7 * 86400;
-
-const hashToken = (token: string): Buffer => createHash('sha256').update(token).digest();
 
 /**
  * Invitations by email (§16): admins invite (an owner only by an owner); the invitee follows the
@@ -52,12 +50,12 @@ export class InvitationsService {
       if (await this.invitations.hasPending(tx, orgId, input.email)) {
         throw ApiException.conflict('This email already has a pending invitation; revoke it to send a new one');
       }
-      const token = randomBytes(32).toString('base64url');
+      const token = BearerSecret.generate();
       const invitation = await this.invitations.insert(tx, {
         orgId,
         email: input.email,
         role: input.role,
-        tokenHash: hashToken(token),
+        tokenHash: BearerSecret.hash(token),
         invitedBy: actor.id,
         ttlSeconds: INVITATION_TTL_SECONDS,
       });
@@ -116,7 +114,7 @@ export class InvitationsService {
 
   /** Public: what the link shows. Unknown, used, revoked and expired tokens are all a 404. */
   async preview(token: string): Promise<InvitationPreviewResponse> {
-    const invitation = await this.invitations.findByToken(hashToken(token));
+    const invitation = await this.invitations.findByToken(BearerSecret.hash(token));
     if (invitation?.status !== 'pending') throw ApiException.notFound('Invitation');
     return InvitationPreviewResponse.from(invitation);
   }
@@ -125,7 +123,7 @@ export class InvitationsService {
   async accept(actor: Actor, token: string): Promise<MemberResponse> {
     const orgId = await this.unitOfWork
       .run(async (tx) => {
-        const invitation = await this.invitations.findByToken(hashToken(token), tx);
+        const invitation = await this.invitations.findByToken(BearerSecret.hash(token), tx);
         if (invitation?.status !== 'pending') throw ApiException.notFound('Invitation');
         const email = await this.invitations.accountEmail(tx, actor.id);
         if (email !== invitation.email) {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { ApiException } from '../common/http/api-exception';
 import type { AuthUser } from '../common/auth/auth-user';
@@ -9,6 +8,7 @@ import { SessionActivity } from './session-activity';
 import { SESSIONS_LISTED, SessionResponse } from './session.response';
 import { SessionsRepository } from './sessions.repository';
 import type { SignInClient } from './sign-in-client';
+import { BearerSecret } from '../common/auth/bearer-secret';
 
 export type RevocationReason =
   | 'logout'
@@ -29,8 +29,6 @@ export interface RotatedSession {
   sessionId: string;
   refreshToken: string;
 }
-
-const hashToken = (token: string): Buffer => createHash('sha256').update(token).digest();
 
 /**
  * Sessions and their refresh tokens. A refresh token is 256 random bits, stored as its SHA-256,
@@ -105,7 +103,7 @@ export class SessionService {
   ): Promise<RotatedSession & { account: Account }> {
     // A refused token is thrown after the transaction: a reuse's revocation must commit.
     const outcome = await this.unitOfWork.run(async (tx) => {
-      const token = await this.sessions.lockToken(tx, hashToken(refreshToken));
+      const token = await this.sessions.lockToken(tx, BearerSecret.hash(refreshToken));
       if (!token || token.revokedAt || token.expired) return { rejected: 'Invalid or expired refresh token' } as const;
       if (token.usedAt) {
         await this.revoke(tx, [token.familyId], 'reuse');
@@ -124,7 +122,7 @@ export class SessionService {
   /** Revokes the session a refresh token belongs to (logout). Unknown tokens are a 401. */
   async endSession(refreshToken: string): Promise<void> {
     const known = await this.unitOfWork.run(async (tx) => {
-      const familyId = await this.sessions.familyOf(tx, hashToken(refreshToken));
+      const familyId = await this.sessions.familyOf(tx, BearerSecret.hash(refreshToken));
       if (!familyId) return false;
       await this.revoke(tx, [familyId], 'logout');
       return true;
@@ -148,8 +146,8 @@ export class SessionService {
   }
 
   private async issueRefreshToken(tx: Transaction, familyId: string): Promise<string> {
-    const token = randomBytes(32).toString('base64url');
-    await this.sessions.insertRefreshToken(tx, familyId, hashToken(token), this.refreshTtlSeconds);
+    const token = BearerSecret.generate();
+    await this.sessions.insertRefreshToken(tx, familyId, BearerSecret.hash(token), this.refreshTtlSeconds);
     return token;
   }
 }
