@@ -13,7 +13,7 @@ import {
 import { CapturedMail, MailCapture } from './support/mail-capture';
 import { auditRows } from './support/orgs-helpers';
 import { client, createRoleOrg, RoleOrg } from './support/pt-helpers';
-import { createTestApp, TestApp } from './support/test-app';
+import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
 import { bearer, registerUser, SignedInUser, uniqueEmail } from './support/users';
 
 const APP_URL = 'https://tasklane.example.test';
@@ -524,6 +524,37 @@ describe('invitations (§16)', () => {
       expect(value('jobs_completed_total')).toBeGreaterThanOrEqual(emails.length);
       expect(value('jobs_abandoned_total')).toBe(0);
       expect(value('jobs_waiting')).toBeGreaterThanOrEqual(0);
+    });
+
+    it('keeps jobs across restarts: queued by an instance without workers, sent by the next one', async () => {
+      const database = await createTestDatabase();
+      try {
+        const serving = await createTestApp({
+          databaseUrl: database.url,
+          env: { ...mailEnv(mail), JOB_WORKERS: 'false' },
+        });
+        const email = uniqueEmail('restart');
+        try {
+          const owner = await registerUser(serving);
+          const orgId = expectData<{ id: string }>(
+            await client(serving, owner).post('/api/v1/orgs', { name: 'Restart Org' }),
+            201,
+          ).id;
+          expectData(await client(serving, owner).post(invitationsUrl(orgId), { email, role: 'viewer' }), 201);
+          await sleep(1500);
+          expect(mail.to(email)).toEqual([]);
+        } finally {
+          await serving.close();
+        }
+        const working = await createTestApp({ databaseUrl: database.url, env: mailEnv(mail) });
+        try {
+          expect((await mail.waitFor(email, { timeoutMs: 10_000 })).subject).toContain('Restart Org');
+        } finally {
+          await working.close();
+        }
+      } finally {
+        await database.drop();
+      }
     });
 
     it('sends each mail once with two instances working the same queue', async () => {
