@@ -1,5 +1,6 @@
 /**
- * `node -r ./tools/swc-register.js bench/compare-builds.ts --before <dir> [--after <dir>]`: CPU
+ * `node -r ./tools/swc-register.js bench/compare-builds.ts --before <dir> [--after <dir>]
+ * [--before-env K=V,…] [--after-env K=V,…]`: CPU
  * per request of two built checkouts of Tasklane (`npm run build` in each), on one database, in
  * alternating rounds — for "did this change make a route cheaper or dearer?", where req/s moves
  * too much between runs on a shared machine. Needs DATABASE_URL pointing at a PostgreSQL server
@@ -23,8 +24,18 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '4' },
     connections: { type: 'string', default: '32' },
+    // Extra environment for one side, `K=V,K=V`: the same build twice, with a setting changed.
+    'before-env': { type: 'string', default: '' },
+    'after-env': { type: 'string', default: '' },
   },
 });
+const extraEnv = (list: string): Record<string, string> =>
+  Object.fromEntries(
+    list
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('=', 2) as [string, string]),
+  );
 const ADMIN_URL = process.env.DATABASE_URL;
 if (!args.before || !ADMIN_URL)
   throw new Error('usage: DATABASE_URL=… compare-builds.ts --before <dir> [--after <dir>]');
@@ -50,7 +61,13 @@ async function ready(port: number): Promise<void> {
   throw new Error(`the server on ${port} did not become ready`);
 }
 
-function server(dir: string, port: number, databaseUrl: string, migrate: boolean): ChildProcess {
+function server(
+  dir: string,
+  port: number,
+  databaseUrl: string,
+  migrate: boolean,
+  extra: Record<string, string>,
+): ChildProcess {
   return spawn(process.execPath, ['dist/src/main.js'], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -68,6 +85,7 @@ function server(dir: string, port: number, databaseUrl: string, migrate: boolean
       LOG_LEVEL: 'info',
       MIGRATIONS_RUN: String(migrate),
       RATE_LIMIT_PER_MINUTE: '1000000',
+      ...extra,
     },
   });
 }
@@ -86,9 +104,9 @@ async function main(): Promise<void> {
     { port: number; app?: ChildProcess }
   >;
   try {
-    builds.after.app = server(args.after!, builds.after.port, url.href, true);
+    builds.after.app = server(args.after!, builds.after.port, url.href, true, extraEnv(args['after-env']!));
     await ready(builds.after.port);
-    builds.before.app = server(args.before!, builds.before.port, url.href, false);
+    builds.before.app = server(args.before!, builds.before.port, url.href, false, extraEnv(args['before-env']!));
     await ready(builds.before.port);
 
     // The bench's data: a user, an org, a project of 1,001 tasks.

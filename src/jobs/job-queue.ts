@@ -11,6 +11,8 @@ export const JOB_SCHEMA = 'pgboss';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss publishes it only as this file
 const JOB_SCHEMA_VERSION = (require('pg-boss/version.json') as { schema: number }).schema;
 const SCHEMA_POLL_MS = 2000;
+/** The queue's own connections: one polls and completes while another maintains. */
+const JOB_POOL_MAX = 2;
 /** At shutdown, how long the jobs in hand may take to finish; one cut off is retried after its timeout. */
 const STOP_TIMEOUT_MS = 3000;
 
@@ -45,7 +47,7 @@ export interface JobKind<Data extends object> {
 }
 
 /**
- * Background jobs on pg-boss, on the application's own PostgreSQL and connection pool: a job is
+ * Background jobs on pg-boss, in the application's own PostgreSQL (a pool of two connections): a job is
  * inserted in the transaction of the change that causes it (none for a change that rolled back,
  * none lost once it committed), and worked by whichever instance claims it first (SKIP LOCKED):
  * each job is done once across any number of instances, retried with exponential backoff when
@@ -70,7 +72,11 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     private readonly config: AppConfig,
   ) {
     this.boss = new PgBoss({
-      db: { executeSql: async (text, values) => ({ rows: await database.rows({ text, values }) }) },
+      // A small pool of its own: polling and maintenance never wait for, nor hold, a connection
+      // that requests need (a job is still inserted on its change's transaction, see enqueue).
+      connectionString: config.databaseUrl,
+      max: JOB_POOL_MAX,
+      application_name: 'tasklane-jobs',
       schema: JOB_SCHEMA,
       // The schema is installed and upgraded by pg-boss's own locked migrations, at the same
       // moment as the application's (MIGRATIONS_RUN, or `npm run cli -- migrate`).
@@ -135,14 +141,11 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     if (!this.bossStarted) return;
     this.started = false;
     this.bossStarted = false;
-    await this.boss.stop({ graceful: true, wait: true, close: false, timeout: STOP_TIMEOUT_MS });
+    await this.boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
   }
 
   private async tryStart(): Promise<boolean> {
-    if (!this.config.env.MIGRATIONS_RUN) {
-      const version = await this.boss.schemaVersion().catch(() => null);
-      if (version !== JOB_SCHEMA_VERSION) return false;
-    }
+    if (!this.config.env.MIGRATIONS_RUN && (await this.installedSchemaVersion()) !== JOB_SCHEMA_VERSION) return false;
     await this.boss.start();
     this.bossStarted = true;
     for (const kind of this.kinds.values()) {
@@ -151,6 +154,14 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     }
     this.started = true;
     return true;
+  }
+
+  /** The version of the pgboss schema in the database, if there is one (asked before pg-boss opens its pool). */
+  private async installedSchemaVersion(): Promise<number | undefined> {
+    const rows = await this.database
+      .rows<{ version: number }>({ text: `SELECT version FROM ${JOB_SCHEMA}.version` })
+      .catch(() => []);
+    return rows[0]?.version;
   }
 
   /**
