@@ -150,6 +150,29 @@ describe('password reset (§17)', () => {
     expectError(await confirm(third, 'third-new-password'), 404, 'NOT_FOUND');
   });
 
+  it('sends one account at most 3 reset mails an hour, answering every request alike', async () => {
+    const user = await registerUser(t);
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await requestReset(user.email));
+    expect(answers.map((res) => res.status)).toEqual([202, 202, 202, 202, 202]);
+    await mail.waitFor(user.email, { count: 3 });
+    await sleep(1500);
+    expect(mail.to(user.email)).toHaveLength(3);
+  });
+
+  it('confirms two links of one account at once without a deadlock: one wins, the other is spent', async () => {
+    const user = await registerUser(t);
+    const first = await resetToken(user, 1);
+    const second = await resetToken(user, 2);
+    const results = await Promise.all([
+      confirm(first, 'first-racing-password'),
+      confirm(second, 'second-racing-password'),
+    ]);
+    expect(results.map((res) => res.status).sort()).toEqual([204, 404]);
+    const winner = results[0].status === 204 ? 'first-racing-password' : 'second-racing-password';
+    await t.http().post('/api/v1/auth/login').send({ email: user.email, password: winner }).expect(200);
+  });
+
   it('sends nothing for a deleted account', async () => {
     const user = await registerUser(t);
     await t.http().delete(`/api/v1/users/${user.id}`).set(bearer(user.accessToken)).expect(204);
@@ -215,5 +238,21 @@ describe('password reset: rate-limited like signing in', () => {
     } finally {
       await logged.close();
     }
+  });
+});
+
+describe('password reset: its rate-limit counters are its own', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { LOGIN_RATE_LIMIT_PER_ACCOUNT: '3', LOGIN_RATE_LIMIT_PER_IP: '100' } });
+  });
+  afterAll(() => t?.close());
+
+  it('keeps them apart from signing in: reset requests lock nobody out of their account', async () => {
+    const user = await registerUser(t);
+    for (let i = 0; i < 3; i++) expect((await t.http().post(REQUEST).send({ email: user.email })).status).toBe(202);
+    expectError(await t.http().post(REQUEST).send({ email: user.email }), 429, 'RATE_LIMITED');
+    await t.http().post('/api/v1/auth/login').send({ email: user.email, password: user.password }).expect(200);
   });
 });

@@ -6,6 +6,9 @@ import { AppConfig } from '../config/app-config';
 const MINUTE_MS = 60_000;
 const ACCOUNT_WINDOW_MS = 15 * MINUTE_MS;
 
+export type AttemptPurpose = 'login' | 'reset';
+const PREFIXES: Record<AttemptPurpose, string> = { login: '', reset: 'reset:' };
+
 /**
  * Sign-in attempts are limited per client IP (LOGIN_RATE_LIMIT_PER_IP a minute) and per email
  * from that IP (LOGIN_RATE_LIMIT_PER_ACCOUNT per 15 minutes). Keying the account limit by IP
@@ -20,15 +23,20 @@ export class LoginRateLimiter {
     private readonly config: AppConfig,
   ) {}
 
-  async check(ip: string, email: string): Promise<void> {
+  /**
+   * `purpose` keeps the counters of password-reset requests apart from those of signing in: the
+   * same limits, but asking for resets never locks anyone out of signing in, nor the reverse.
+   */
+  async check(ip: string, email: string, purpose: AttemptPurpose = 'login'): Promise<void> {
     const { LOGIN_RATE_LIMIT_PER_IP, LOGIN_RATE_LIMIT_PER_ACCOUNT } = this.config.env;
-    await this.hit(`ip:${ip}`, MINUTE_MS, LOGIN_RATE_LIMIT_PER_IP);
-    await this.hit(`account:${email}:${ip}`, ACCOUNT_WINDOW_MS, LOGIN_RATE_LIMIT_PER_ACCOUNT);
+    const prefix = PREFIXES[purpose];
+    await this.hit(`${prefix}ip:${ip}`, MINUTE_MS, LOGIN_RATE_LIMIT_PER_IP);
+    await this.hit(`${prefix}account:${email}:${ip}`, ACCOUNT_WINDOW_MS, LOGIN_RATE_LIMIT_PER_ACCOUNT);
   }
 
   /** The per-IP limit alone, for attempts that name no account (a password-reset token). */
-  async checkAddress(ip: string): Promise<void> {
-    await this.hit(`ip:${ip}`, MINUTE_MS, this.config.env.LOGIN_RATE_LIMIT_PER_IP);
+  async checkAddress(ip: string, purpose: AttemptPurpose = 'login'): Promise<void> {
+    await this.hit(`${PREFIXES[purpose]}ip:${ip}`, MINUTE_MS, this.config.env.LOGIN_RATE_LIMIT_PER_IP);
   }
 
   private async hit(key: string, windowMs: number, limit: number): Promise<void> {

@@ -8,7 +8,6 @@ import {
   PasswordResetRequestedResponse,
   RequestPasswordResetDto,
 } from './dto/password-reset.dto';
-import { LoginRateLimiter } from './login-rate-limiter';
 import { PasswordResetService } from './password-reset.service';
 
 const REQUESTED: PasswordResetRequestedResponse = {
@@ -19,10 +18,7 @@ const REQUESTED: PasswordResetRequestedResponse = {
 @ApiErrors(400, 429)
 @Controller('auth/password-reset')
 export class PasswordResetController {
-  constructor(
-    private readonly resets: PasswordResetService,
-    private readonly limiter: LoginRateLimiter,
-  ) {}
+  constructor(private readonly resets: PasswordResetService) {}
 
   @Post()
   @Public()
@@ -30,12 +26,11 @@ export class PasswordResetController {
   @ApiOperation({
     summary: 'Ask for a password reset link by email (public)',
     description:
-      'The same 202 and body whether or not an account has the email; when one does, a mail with a link to `{APP_URL}/reset-password?token=…` (valid 30 minutes, once) follows. Rate-limited like signing in.',
+      'The same 202 and body whether or not an account has the email; when one does, a mail with a link to `{APP_URL}/reset-password?token=…` (valid 30 minutes, once) follows, at most 3 an hour to one account. Rate-limited like signing in (with counters of its own).',
   })
   @ApiEnvelope(PasswordResetRequestedResponse, HttpStatus.ACCEPTED, 'Accepted (whether or not the account exists)')
   async request(@Body() body: RequestPasswordResetDto, @Ip() ip: string): Promise<PasswordResetRequestedResponse> {
-    await this.limiter.check(ip, body.email);
-    await this.resets.request(body.email);
+    await this.resets.request(body.email, ip);
     return REQUESTED;
   }
 
@@ -49,7 +44,6 @@ export class PasswordResetController {
   @ApiNoContent('Password changed; sign in with it')
   @ApiErrors(404)
   async confirm(@Body() body: ConfirmPasswordResetDto, @Ip() ip: string): Promise<void> {
-    await this.limiter.checkAddress(ip);
-    await this.resets.confirm(body.token, body.newPassword);
+    await this.resets.confirm(body.token, body.newPassword, ip);
   }
 }

@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ApiException } from '../common/http/api-exception';
 import { AppConfig } from '../config/app-config';
 import { Transaction, UnitOfWork } from '../database/unit-of-work';
@@ -7,11 +7,18 @@ import { Mailer } from '../mail/mailer';
 import { SessionService } from '../sessions/session.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersService } from '../users/users.service';
+import { LoginRateLimiter } from './login-rate-limiter';
 import { PasswordResetsRepository } from './password-resets.repository';
 import { BearerSecret } from '../common/auth/bearer-secret';
 
 /** A reset link is valid for 30 minutes. */
 export const PASSWORD_RESET_TTL_SECONDS = 30 * 60;
+/**
+ * Reset mails one account gets in an hour, whoever asks and from wherever: the request limits
+ * count per address, and an attacker with many addresses must not flood someone's inbox.
+ * Requests beyond it are answered alike (202) and dropped.
+ */
+export const RESET_MAILS_PER_HOUR = 3;
 
 interface ResetRequest {
   email: string;
@@ -26,6 +33,7 @@ interface ResetRequest {
  */
 @Injectable()
 export class PasswordResetService {
+  private readonly logger = new Logger(PasswordResetService.name);
   private readonly requestJob: JobKind<ResetRequest>;
 
   constructor(
@@ -36,6 +44,7 @@ export class PasswordResetService {
     private readonly mailer: Mailer,
     private readonly jobs: JobQueue,
     private readonly unitOfWork: UnitOfWork,
+    private readonly limiter: LoginRateLimiter,
     private readonly config: AppConfig,
   ) {
     this.requestJob = jobs.define<ResetRequest>({
@@ -49,19 +58,24 @@ export class PasswordResetService {
     });
   }
 
-  async request(email: string): Promise<void> {
+  async request(email: string, ip: string): Promise<void> {
+    await this.limiter.check(ip, email, 'reset');
     await this.unitOfWork.run((tx) => this.jobs.enqueue(tx, this.requestJob, { email }));
   }
 
-  async confirm(token: string, newPassword: string): Promise<void> {
+  async confirm(token: string, newPassword: string, ip: string): Promise<void> {
+    await this.limiter.checkAddress(ip, 'reset');
     const tokenHash = BearerSecret.hash(token);
     // Checked before hashing the password, so that made-up tokens cost no argon2 time.
-    if (!(await this.resets.userOfValidToken(tokenHash))) throw this.unknownToken();
+    const userId = await this.resets.userOfValidToken(tokenHash);
+    if (!userId) throw this.unknownToken();
     const passwordHash = await this.hasher.hash(newPassword);
     await this.unitOfWork.run(async (tx) => {
-      const userId = await this.resets.userOfValidToken(tokenHash, tx);
-      if (!userId || !(await this.users.lockForSession(tx, userId))) throw this.unknownToken();
+      // The user's row first, then the tokens (the order a password change takes too): two links
+      // of one user confirmed at once queue up here instead of deadlocking.
       await this.users.setPassword(tx, userId, passwordHash);
+      if (!(await this.users.lockForSession(tx, userId))) throw this.unknownToken();
+      if ((await this.resets.userOfValidToken(tokenHash, tx)) !== userId) throw this.unknownToken();
       await this.resets.spendAllOf(tx, userId);
       await this.sessions.revokeAllOfUser(tx, userId, 'password_reset');
     });
@@ -78,6 +92,10 @@ export class PasswordResetService {
     if (!user) return;
     const token = BearerSecret.generate();
     await this.unitOfWork.run(async (tx) => {
+      if ((await this.resets.issuedWithinHour(tx, user.id)) >= RESET_MAILS_PER_HOUR) {
+        this.logger.log(`Password reset for user ${user.id} not sent: ${RESET_MAILS_PER_HOUR} already this hour`);
+        return;
+      }
       await this.resets.insert(tx, user.id, BearerSecret.hash(token), PASSWORD_RESET_TTL_SECONDS);
       await this.mailer.send(tx, {
         to: user.email,

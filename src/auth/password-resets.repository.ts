@@ -28,6 +28,15 @@ export class PasswordResetsRepository {
     return row?.user_id;
   }
 
+  /** How many reset links the user was sent in the last hour (two jobs at once may both pass: a cap, not a count). */
+  async issuedWithinHour(tx: Transaction, userId: string): Promise<number> {
+    const rows = await tx.rows<{ id: string }>({
+      text: `SELECT id FROM password_reset_tokens WHERE user_id = $1 AND created_at > now() - interval '1 hour'`,
+      values: [userId],
+    });
+    return rows.length;
+  }
+
   /** Spends every outstanding token of the user: one reset, or a password change, ends them all. */
   async spendAllOf(tx: Transaction, userId: string): Promise<void> {
     await tx.affected({
