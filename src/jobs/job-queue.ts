@@ -57,37 +57,49 @@ export interface JobKind<Data extends object> {
 @Injectable()
 export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(JobQueue.name);
-  private readonly boss: PgBoss;
+  private boss: PgBoss;
   private readonly kinds = new Map<string, JobKind<object>>();
   /** queue name → this process's worker ids, to wake them when a job is committed here. */
   private readonly workers = new Map<string, string[]>();
   private readonly sealing: SealedPayload;
   private readonly tallies = new Map<string, Pick<JobStats, 'completed' | 'failed' | 'abandoned'>>();
+  /** The kinds whose queue exists and whose workers (if any) run in this process. */
+  private readonly ready = new Set<string>();
+  private lastStats: JobStats[] = [];
   private started = false;
   private bossStarted = false;
+  private stopping = false;
   private waiting?: NodeJS.Timeout;
 
   constructor(
     private readonly database: Database,
     private readonly config: AppConfig,
   ) {
-    this.boss = new PgBoss({
+    this.boss = this.createBoss();
+    this.sealing = new SealedPayload(config.jwtSecret, 'job payloads');
+  }
+
+  private createBoss(): PgBoss {
+    const boss = new PgBoss({
       // A small pool of its own: polling and maintenance never wait for, nor hold, a connection
       // that requests need (a job is still inserted on its change's transaction, see enqueue).
-      connectionString: config.databaseUrl,
+      connectionString: this.config.databaseUrl,
       max: JOB_POOL_MAX,
       application_name: 'tasklane-jobs',
+      // pg's own option, passed through to its pool: a database that does not answer fails a poll
+      // (retried at the next) instead of holding it.
+      connectionTimeoutMillis: this.config.env.DB_CONNECTION_TIMEOUT_MS,
       schema: JOB_SCHEMA,
       // The schema is installed and upgraded by pg-boss's own locked migrations, at the same
       // moment as the application's (MIGRATIONS_RUN, or `npm run cli -- migrate`).
-      migrate: config.env.MIGRATIONS_RUN,
+      migrate: this.config.env.MIGRATIONS_RUN,
       // No cron schedules yet; maintenance (expiry, archiving, retention) runs on every instance
       // and takes turns through the database.
       schedule: false,
       supervise: true,
-    });
-    this.boss.on('error', (error: Error) => this.logger.warn(`Job queue: ${error.message}`));
-    this.sealing = new SealedPayload(config.jwtSecret, 'job payloads');
+    } as PgBoss.ConstructorOptions);
+    boss.on('error', (error: Error) => this.logger.warn(`Job queue: ${error.message}`));
+    return boss;
   }
 
   /** Registers a kind of job; call from a provider's constructor. */
@@ -128,29 +140,52 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     if (await this.tryStart()) return;
     this.logger.warn('The job queue schema (pgboss) is not installed: waiting for `npm run cli -- migrate`');
-    this.waiting = setInterval(() => {
-      this.tryStart()
-        .then((started) => started && clearInterval(this.waiting))
-        .catch((error: Error) => this.logger.warn(`The job queue could not start: ${error.message}`));
-    }, SCHEMA_POLL_MS).unref();
+    this.retryStart();
   }
 
   /** Stops fetching and lets the jobs in hand finish (STOP_TIMEOUT_MS at most), before the pool closes. */
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.waiting);
-    if (!this.bossStarted) return;
+    this.stopping = true;
+    clearTimeout(this.waiting);
     this.started = false;
+    if (!this.bossStarted) return closePool(this.boss);
     this.bossStarted = false;
     await this.boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
   }
 
+  /** Tries again in SCHEMA_POLL_MS, one attempt at a time, until the queue runs or the process stops. */
+  private retryStart(): void {
+    if (this.stopping) return;
+    this.waiting = setTimeout(() => {
+      this.tryStart().then(
+        (started) => started || this.retryStart(),
+        (error: Error) => {
+          this.logger.warn(`The job queue could not start: ${error.message}`);
+          this.retryStart();
+        },
+      );
+    }, SCHEMA_POLL_MS).unref();
+  }
+
+  /** Starts pg-boss, then each kind's queue and workers not started yet; false while the schema is missing. */
   private async tryStart(): Promise<boolean> {
     if (!this.config.env.MIGRATIONS_RUN && (await this.installedSchemaVersion()) !== JOB_SCHEMA_VERSION) return false;
-    await this.boss.start();
-    this.bossStarted = true;
+    if (!this.bossStarted) {
+      try {
+        await this.boss.start();
+      } catch (error) {
+        // A PgBoss whose start failed cannot be started again: close its pool, make a new one.
+        await closePool(this.boss);
+        this.boss = this.createBoss();
+        throw error;
+      }
+      this.bossStarted = true;
+    }
     for (const kind of this.kinds.values()) {
+      if (this.ready.has(kind.name)) continue;
       await this.ensureQueue(kind);
       if (this.config.env.JOB_WORKERS) this.workers.set(kind.name, await this.startWorkers(kind));
+      this.ready.add(kind.name);
     }
     this.started = true;
     return true;
@@ -201,16 +236,25 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     return ids;
   }
 
-  /** Every queue's jobs and this process's attempts (two small queries per queue). */
+  /**
+   * Every queue's jobs and this process's attempts (two small queries per queue). When the
+   * database does not answer, the last counts it gave, with this process's attempts up to date:
+   * /metrics must answer most of all during an outage.
+   */
   async stats(): Promise<JobStats[]> {
     if (!this.started) return [];
-    const stats: JobStats[] = [];
-    for (const name of this.kinds.keys()) {
-      const waiting = await this.boss.getQueueSize(name);
-      const unfinished = await this.boss.getQueueSize(name, { before: 'completed' });
-      stats.push({ name, waiting, active: unfinished - waiting, ...this.tally(name) });
+    try {
+      const stats: JobStats[] = [];
+      for (const name of this.kinds.keys()) {
+        const waiting = await this.boss.getQueueSize(name);
+        const unfinished = await this.boss.getQueueSize(name, { before: 'completed' });
+        stats.push({ name, waiting, active: unfinished - waiting, ...this.tally(name) });
+      }
+      return (this.lastStats = stats);
+    } catch (error) {
+      this.logger.warn(`Job queue sizes unavailable: ${(error as Error).message}`);
+      return this.lastStats.map((stats) => ({ ...stats, ...this.tally(stats.name) }));
     }
-    return stats;
   }
 
   private tally(name: string): Pick<JobStats, 'completed' | 'failed' | 'abandoned'> {
@@ -233,7 +277,12 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
       this.logger.warn(
         `Job ${kind.name} ${job.id} failed (${attempt}${last ? ', giving up' : ', will retry'}): ${(error as Error).message}`,
       );
-      throw error;
+      // pg-boss keeps what the handler threw in the job's `output`, unencrypted: for a sealed kind
+      // only the kind of failure, not a message that may quote the address or the server's reply.
+      if (!kind.sealed) throw error;
+      const bare = new Error(failureKind(error));
+      bare.stack = bare.message;
+      throw bare;
     }
   }
 
@@ -241,6 +290,18 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private wake(name: string): void {
     for (const workerId of this.workers.get(name) ?? []) this.boss.notifyWorker(workerId);
   }
+}
+
+/** `ECONNREFUSED`, `EENVELOPE 550`, `Error`: what failed, without the message. */
+function failureKind(error: unknown): string {
+  const { name, code, responseCode } = (error ?? {}) as { name?: string; code?: string; responseCode?: number };
+  return [code ?? name ?? 'Error', responseCode].filter((part) => part !== undefined).join(' ');
+}
+
+/** Closes the pool of a PgBoss that never started or failed to (its `stop()` would do nothing). */
+async function closePool(boss: PgBoss): Promise<void> {
+  const db = boss.getDb() as { opened?: boolean; close?: () => Promise<void> };
+  if (db.opened) await db.close?.().catch(() => undefined);
 }
 
 /**
