@@ -20,7 +20,7 @@ const LAYERS = {
   audit: ['config', 'database', 'common', 'access'],
   orgs: ['config', 'database', 'storage', 'common', 'access', 'audit'],
   users: ['config', 'logging', 'database', 'storage', 'common', 'access', 'audit', 'sessions', 'orgs'],
-  invitations: ['config', 'database', 'common', 'access', 'audit', 'mail', 'orgs'],
+  invitations: ['config', 'database', 'common', 'access', 'audit', 'mail', 'orgs', 'users'],
   auth: ['config', 'logging', 'database', 'common', 'jobs', 'mail', 'sessions', 'users'],
   projects: ['config', 'database', 'storage', 'common', 'access', 'audit'],
   tasks: ['config', 'database', 'storage', 'common', 'access', 'audit', 'projects'],

@@ -394,6 +394,67 @@ describe('invitations (§16)', () => {
     });
   });
 
+  describe('races', () => {
+    it('two accepts of one invitation at once: one membership, one 404', async () => {
+      const { invitation, token } = await invited('viewer');
+      const invitee = await registerUser(t, { email: invitation.email });
+      const accept = () => client(t, invitee).post('/api/v1/invitations/accept', { token });
+      const results = await Promise.all([accept(), accept()]);
+      expect(results.map((res) => res.status).sort()).toEqual([200, 404]);
+      const [row] = await t.dataSource.query(
+        'SELECT count(*)::int AS n FROM memberships WHERE org_id = $1 AND user_id = $2',
+        [org.orgId, invitee.id],
+      );
+      expect(row.n).toBe(1);
+    });
+
+    it('accept against revoke at once: either the member joined and the revoke is a 409, or neither', async () => {
+      const { invitation, token } = await invited('viewer');
+      const invitee = await registerUser(t, { email: invitation.email });
+      const [accepted, revoked] = await Promise.all([
+        client(t, invitee).post('/api/v1/invitations/accept', { token }),
+        client(t, org.users.admin).delete(invitationUrl(invitation.id)),
+      ]);
+      const [row] = await t.dataSource.query(
+        'SELECT count(*)::int AS n FROM memberships WHERE org_id = $1 AND user_id = $2',
+        [org.orgId, invitee.id],
+      );
+      const status = expectData<InvitationBody>(
+        await client(t, org.users.admin).get(invitationUrl(invitation.id)),
+      ).status;
+      if (accepted.status === 200) {
+        expect({ revoke: revoked.status, members: row.n, status }).toEqual({
+          revoke: 409,
+          members: 1,
+          status: 'accepted',
+        });
+      } else {
+        expect({ accept: accepted.status, revoke: revoked.status, members: row.n, status }).toEqual({
+          accept: 404,
+          revoke: 204,
+          members: 0,
+          status: 'revoked',
+        });
+      }
+    });
+  });
+
+  it('an admin of another org can neither see nor revoke an invitation (404)', async () => {
+    const other = await createRoleOrg(t, 'Other Org');
+    const { invitation } = await invited('viewer');
+    expectError(await client(t, other.users.admin).get(invitationUrl(invitation.id)), 404, 'NOT_FOUND');
+    expectError(await client(t, other.users.owner).delete(invitationUrl(invitation.id)), 404, 'NOT_FOUND');
+    expectError(await client(t, other.users.admin).get(invitationsUrl(org.orgId)), 404, 'NOT_FOUND');
+    expectError(
+      await client(t, other.users.admin).post(invitationsUrl(org.orgId), { email: uniqueEmail(), role: 'viewer' }),
+      404,
+      'NOT_FOUND',
+    );
+    expect(expectData<InvitationBody>(await client(t, org.users.admin).get(invitationUrl(invitation.id))).status).toBe(
+      'pending',
+    );
+  });
+
   describe('DELETE /invitations/{id}', () => {
     it('revokes a pending invitation (admin+ of its org), audited; then 409', async () => {
       const { invitation } = await invited('viewer');

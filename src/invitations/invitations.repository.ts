@@ -56,16 +56,6 @@ export class InvitationsRepository {
     });
   }
 
-  /** Whether an active account with this email is a member of the org. */
-  async isMember(tx: Transaction, orgId: string, email: string): Promise<boolean> {
-    const rows = await tx.rows({
-      text: `SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
-              WHERE m.org_id = $1 AND u.email = $2 AND u.deleted_at IS NULL`,
-      values: [orgId, email],
-    });
-    return rows.length > 0;
-  }
-
   async hasPending(tx: Transaction, orgId: string, email: string): Promise<boolean> {
     const rows = await tx.rows({
       text: `SELECT 1 FROM invitations
@@ -150,15 +140,6 @@ export class InvitationsRepository {
       ? await tx.rows<InvitationPreviewRow>(statement)
       : await this.db.rows<InvitationPreviewRow>(statement);
     return row;
-  }
-
-  /** The email of an active account (the one accepting). */
-  async accountEmail(tx: Transaction, userId: string): Promise<string | undefined> {
-    const [row] = await tx.rows<{ email: string }>({
-      text: 'SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL',
-      values: [userId],
-    });
-    return row?.email;
   }
 
   async markAccepted(tx: Transaction, invitationId: string, userId: string): Promise<void> {

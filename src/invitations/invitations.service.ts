@@ -13,6 +13,7 @@ import type { MailContent } from '../mail/mail-message';
 import { Mailer } from '../mail/mailer';
 import { MembersService } from '../orgs/members.service';
 import { MemberResponse } from '../orgs/org.response';
+import { UsersService } from '../users/users.service';
 import { CreateInvitationDto, ListInvitationsQuery } from './dto/invitation.dto';
 import { InvitationPreviewResponse, InvitationResponse } from './invitation.response';
 import { InvitationPreviewRow, InvitationsRepository } from './invitations.repository';
@@ -32,6 +33,7 @@ export class InvitationsService {
   constructor(
     private readonly invitations: InvitationsRepository,
     private readonly members: MembersService,
+    private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly mailer: Mailer,
     private readonly unitOfWork: UnitOfWork,
@@ -44,7 +46,7 @@ export class InvitationsService {
     const { orgId } = caller;
     return this.unitOfWork.run(async (tx) => {
       await this.invitations.lockInvitee(tx, orgId, input.email);
-      if (await this.invitations.isMember(tx, orgId, input.email)) {
+      if (await this.members.hasMemberWithEmail(tx, orgId, input.email)) {
         throw ApiException.conflict('This email already belongs to a member of the organization');
       }
       if (await this.invitations.hasPending(tx, orgId, input.email)) {
@@ -125,7 +127,7 @@ export class InvitationsService {
       .run(async (tx) => {
         const invitation = await this.invitations.findByToken(BearerSecret.hash(token), tx);
         if (invitation?.status !== 'pending') throw ApiException.notFound('Invitation');
-        const email = await this.invitations.accountEmail(tx, actor.id);
+        const { email } = await this.users.findActive(actor.id, tx);
         if (email !== invitation.email) {
           throw ApiException.forbidden('This invitation is for another email address: sign in with the invited one');
         }

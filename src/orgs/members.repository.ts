@@ -39,6 +39,16 @@ export class MembersRepository {
     return row;
   }
 
+  /** Whether an active account with this email is a member of the org. */
+  async hasMemberWithEmail(tx: Transaction, orgId: string, email: string): Promise<boolean> {
+    const rows = await tx.rows({
+      text: `SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+              WHERE m.org_id = $1 AND u.email = $2 AND u.deleted_at IS NULL`,
+      values: [orgId, email],
+    });
+    return rows.length > 0;
+  }
+
   /** The id of the active account with this email, if any. */
   async accountWithEmail(email: string): Promise<string | undefined> {
     const [row] = await this.db.rows<{ id: string }>({

@@ -54,6 +54,11 @@ export class MembersService {
     return this.find(orgId, userId);
   }
 
+  /** Whether an active account with this email is a member of the org (in `tx`). */
+  hasMemberWithEmail(tx: Transaction, orgId: string, email: string): Promise<boolean> {
+    return this.members.hasMemberWithEmail(tx, orgId, email);
+  }
+
   /** Admin+, as @OrgAccess('member.add') checked; an owner only by an owner. */
   async add(actor: Actor, caller: Membership, email: string, role: OrgRole): Promise<MemberResponse> {
     if (role === 'owner') requireAccess(actor, 'owner.grant', caller);
