@@ -3,6 +3,7 @@ import { SessionActivity } from '../src/sessions/session-activity';
 import {
   expectData,
   expectError,
+  expectList,
   expectNoContent,
   expectUnauthenticated,
   expectValidationFailed,
@@ -73,8 +74,10 @@ describe('sessions (contract §20)', () => {
   }
 
   async function list(accessToken: string, app = a): Promise<Session[]> {
-    const data = expectData<Session[]>(await app.http().get('/api/v1/auth/sessions').set(bearer(accessToken)));
-    expect(Array.isArray(data)).toBe(true);
+    const { data, page } = expectList<Session>(
+      await app.http().get('/api/v1/auth/sessions').query({ limit: 100 }).set(bearer(accessToken)),
+    );
+    expect(page.nextCursor).toBeNull();
     for (const session of data) expect(Object.keys(session).sort()).toEqual(SESSION_KEYS);
     return data;
   }
@@ -271,6 +274,22 @@ describe('sessions (contract §20)', () => {
       expect((await list(user.accessToken)).map((s) => s.id)).toEqual([rotated.sessionId, user.sessionId]);
       // An expired session is over: it cannot be ended again either.
       expectError(await remove(user.accessToken, expired.sessionId), 404, 'NOT_FOUND');
+    });
+
+    it('pages with limit and cursor, newest first; a cursor of another user’s list is refused', async () => {
+      const user = await newUser();
+      const more = [await signIn(user, 'Second/1.0', '203.0.113.21'), await signIn(user, 'Third/1.0', '203.0.113.22')];
+      const get = (query: Record<string, string | number>, token = user.accessToken) =>
+        a.http().get('/api/v1/auth/sessions').query(query).set(bearer(token));
+      const first = expectList<Session>(await get({ limit: 2 }));
+      expect(first.data.map((s) => s.id)).toEqual([more[1].sessionId, more[0].sessionId]);
+      expect(first.page).toEqual({ limit: 2, nextCursor: expect.any(String) });
+      const second = expectList<Session>(await get({ limit: 2, cursor: first.page.nextCursor! }));
+      expect(second.data.map((s) => s.id)).toEqual([user.sessionId]);
+      expect(second.page.nextCursor).toBeNull();
+      const other = await newUser();
+      expectError(await get({ limit: 2, cursor: first.page.nextCursor! }, other.accessToken), 400, 'INVALID_CURSOR');
+      expectValidationFailed(await get({ limit: 0 }), ['limit']);
     });
 
     it('needs an access token', async () => {

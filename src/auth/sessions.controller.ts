@@ -1,9 +1,12 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser } from '../common/auth/auth-user';
 import { UuidParam } from '../common/http/uuid-param';
 import { ApiErrors, ApiNoContent } from '../common/swagger/api-errors.decorator';
-import { SessionListEnvelope, SessionResponse } from '../sessions/session.response';
+import { ListQuery } from '../common/pagination/list.query';
+import { Page } from '../common/pagination/page';
+import { ApiListEnvelope } from '../common/swagger/envelope.schemas';
+import { SessionResponse } from '../sessions/session.response';
 import { SessionService } from '../sessions/session.service';
 
 /** The signed-in user's own sessions (contract §20). */
@@ -16,12 +19,11 @@ export class SessionsController {
   @ApiOperation({
     summary: 'Your active sessions, newest first',
     description:
-      'Every session that is signed in (not revoked, its refresh token unspent and unexpired), at most the 100 newest, in one list without paging. `userAgent` and `ip` are those of the sign-in; `lastUsedAt` is roughly current (requests are recorded every 30 s per instance); `current` marks the session of the access token making this request.',
+      'Every session that is signed in (not revoked, its refresh token unspent and unexpired), newest sign-in first, paged like every list. `userAgent` and `ip` are those of the sign-in; `lastUsedAt` is roughly current (requests are recorded every 30 s per instance); `current` marks the session of the access token making this request.',
   })
-  @ApiExtraModels(SessionListEnvelope)
-  @ApiResponse({ status: HttpStatus.OK, description: 'Your active sessions', type: SessionListEnvelope })
-  list(@CurrentUser() caller: AuthUser): Promise<SessionResponse[]> {
-    return this.sessions.listOwn(caller);
+  @ApiListEnvelope(SessionResponse)
+  list(@CurrentUser() caller: AuthUser, @Query() query: ListQuery): Promise<Page<SessionResponse>> {
+    return this.sessions.listOwn(caller, query);
   }
 
   @Delete('sessions/:sessionId')

@@ -1,9 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ResponseMeta } from '../common/swagger/envelope.schemas';
 import type { ActiveSession } from './sessions.repository';
-
-/** At most this many sessions are listed, the newest; `logout-all` ends every one. */
-export const SESSIONS_LISTED = 100;
 
 /** One of the caller's signed-in sessions (GET /auth/sessions). */
 export class SessionResponse {
@@ -61,13 +57,4 @@ export class SessionResponse {
       current: session.id === currentSessionId,
     };
   }
-}
-
-/** `{data: SessionResponse[], meta}`: the whole list, without paging (`meta.page` is absent). */
-export class SessionListEnvelope {
-  @ApiProperty({ type: [SessionResponse], maxItems: SESSIONS_LISTED })
-  data: SessionResponse[];
-
-  @ApiProperty({ type: ResponseMeta })
-  meta: ResponseMeta;
 }

@@ -5,20 +5,16 @@ import type { AuthUser } from '../common/auth/auth-user';
 import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { RevocationRegistry } from './revocation-registry';
 import { SessionActivity } from './session-activity';
-import { SESSIONS_LISTED, SessionResponse } from './session.response';
+import { SessionResponse } from './session.response';
+import { listScope } from '../common/pagination/cursor-paginator';
+import type { ListQuery } from '../common/pagination/list.query';
+import type { Page } from '../common/pagination/page';
+import type { RevocationReason } from './revocation-reason';
 import { SessionsRepository } from './sessions.repository';
 import type { SignInClient } from './sign-in-client';
 import { BearerSecret } from '../common/auth/bearer-secret';
 
-export type RevocationReason =
-  | 'logout'
-  | 'reuse'
-  | 'password_change'
-  | 'role_change'
-  | 'account_deleted'
-  | 'session_revoked'
-  | 'logout_all'
-  | 'password_reset';
+export type { RevocationReason } from './revocation-reason';
 
 /** What is kept of a sign-in's User-Agent header and address (they are the client's to choose). */
 const USER_AGENT_MAX_LENGTH = 512;
@@ -68,10 +64,18 @@ export class SessionService {
     return { sessionId, refreshToken: await this.issueRefreshToken(tx, sessionId) };
   }
 
-  /** The caller's active sessions, newest first, with this instance's not yet recorded use. */
-  async listOwn(caller: AuthUser): Promise<SessionResponse[]> {
-    const sessions = await this.sessions.activeOfUser(caller.id, SESSIONS_LISTED);
-    return sessions.map((s) => SessionResponse.from(s, caller.sessionId, this.activity.lastUse(s.id)));
+  /** A page of the caller's active sessions, newest first, with this instance's not yet recorded use. */
+  listOwn(caller: AuthUser, query: ListQuery): Promise<Page<SessionResponse>> {
+    return this.sessions.activeOfUser(caller.id, {
+      scope: listScope('sessions', { userId: caller.id }),
+      sortColumn: 'f.created_at',
+      idColumn: 'f.id',
+      direction: 'DESC',
+      position: (s) => [s.createdAt.toISOString(), s.id],
+      map: (s) => SessionResponse.from(s, caller.sessionId, this.activity.lastUse(s.id)),
+      limit: query.limit,
+      cursor: query.cursor,
+    });
   }
 
   /**

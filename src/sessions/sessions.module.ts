@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PaginationModule } from '../common/pagination/pagination.module';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createSecretKey } from 'node:crypto';
@@ -17,6 +18,7 @@ import { SessionsRepository } from './sessions.repository';
  */
 @Module({
   imports: [
+    PaginationModule,
     TypeOrmModule.forFeature([SessionFamily, RefreshToken]),
     JwtModule.registerAsync({
       inject: [AppConfig],

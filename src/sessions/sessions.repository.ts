@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { CursorPaginator, KeysetPage } from '../common/pagination/cursor-paginator';
+import { Page } from '../common/pagination/page';
 import { Database } from '../database/database';
 import type { Transaction } from '../database/unit-of-work';
+import type { RevocationReason } from './revocation-reason';
 
 /** A refresh token with its session, as a refresh finds it. */
 export interface PresentedToken {
@@ -31,7 +34,10 @@ const ACTIVE = `f.revoked_at IS NULL AND EXISTS (
 /** All SQL for session_families and refresh_tokens, and the revocation notifications. */
 @Injectable()
 export class SessionsRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly paginator: CursorPaginator,
+  ) {}
 
   /** A new session (refresh-token family) of the user, used now; its id. */
   async insertFamily(tx: Transaction, userId: string, userAgent: string | null, ip: string | null): Promise<string> {
@@ -83,21 +89,28 @@ export class SessionsRepository {
     });
   }
 
-  /** The user's active sessions, newest first (at most `limit`). */
-  activeOfUser(userId: string, limit: number): Promise<ActiveSession[]> {
-    return this.db.rows<ActiveSession>({
+  /** A page of the user's active sessions. */
+  async activeOfUser<Item>(userId: string, page: KeysetPage<ActiveSession, Item>): Promise<Page<Item>> {
+    const values: unknown[] = [userId];
+    const after = this.paginator.after(page, (_name, value) => `$${values.push(value)}`);
+    const rows = await this.db.rows<ActiveSession>({
       text: `SELECT f.id, f.created_at AS "createdAt", COALESCE(f.last_used_at, f.created_at) AS "lastUsedAt",
                     f.user_agent AS "userAgent", f.ip
                FROM session_families f
-              WHERE f.user_id = $1 AND ${ACTIVE}
-              ORDER BY f.created_at DESC, f.id DESC
-              LIMIT $2`,
-      values: [userId, limit],
+              WHERE f.user_id = $1 AND ${ACTIVE}${after ? ` AND ${after}` : ''}
+              ORDER BY ${this.paginator.orderBy(page)} LIMIT ${page.limit + 1}`,
+      values,
     });
+    return this.paginator.pageOf(rows, page);
   }
 
   /** Revokes the session if it is an active one of the user; whether it was. */
-  async revokeActiveOfUser(tx: Transaction, userId: string, sessionId: string, reason: string): Promise<boolean> {
+  async revokeActiveOfUser(
+    tx: Transaction,
+    userId: string,
+    sessionId: string,
+    reason: RevocationReason,
+  ): Promise<boolean> {
     const rows = await tx.rows<{ id: string }>({
       text: `UPDATE session_families f SET revoked_at = now(), revoked_reason = $3
               WHERE f.id = $1 AND f.user_id = $2 AND ${ACTIVE} RETURNING f.id`,
