@@ -61,6 +61,9 @@ describe('parseEnvironment', () => {
     expect(envErrorOf({ SMTP_URL: 'http://mail.example.com' }).variable).toBe('SMTP_URL');
     expect(envErrorOf({ APP_URL: 'ftp://app.example.com' }).variable).toBe('APP_URL');
     expect(envErrorOf({ MAIL_FROM: 'not an address' }).variable).toBe('MAIL_FROM');
+    expect(envErrorOf({ APP_URL: 'https://app.example.com/?x=1' }).variable).toBe('APP_URL');
+    expect(envErrorOf({ APP_URL: 'https://app.example.com/#/' }).variable).toBe('APP_URL');
+    expect(parseEnvironment({ APP_URL: 'https://example.com/tasklane/' }).APP_URL).toBe('https://example.com/tasklane');
     const env = parseEnvironment({ APP_URL: 'https://app.example.com/', MAIL_FROM: 'Tasklane <no-reply@example.com>' });
     expect(env.APP_URL).toBe('https://app.example.com');
     expect(env.MAIL_FROM).toBe('Tasklane <no-reply@example.com>');

@@ -250,6 +250,9 @@ export function parseEnvironment(raw: Raw): Environment {
   if (env.ADMIN_PASSWORD !== undefined && (env.ADMIN_PASSWORD.length < 8 || env.ADMIN_PASSWORD.length > 128)) {
     throw new EnvError('ADMIN_PASSWORD', 'must be 8 to 128 characters');
   }
+  if (env.APP_URL !== undefined && /[?#]/.test(env.APP_URL)) {
+    throw new EnvError('APP_URL', 'must be a base URL without a query or fragment (links are built on it)');
+  }
   if (env.MAIL_FROM !== undefined && !/^[^<>]*<[^\s@<>]+@[^\s@<>]+>$|^[^\s@<>]+@[^\s@<>]+$/.test(env.MAIL_FROM)) {
     throw new EnvError('MAIL_FROM', 'must be an address, `no-reply@example.com` or `Tasklane <no-reply@example.com>`');
   }

@@ -12,6 +12,8 @@ export const REDACT: redactOptions = {
     '*.newPassword',
     '*.refreshToken',
     '*.accessToken',
+    '*.token',
+    '*.secret',
   ],
   censor: '[redacted]',
 };

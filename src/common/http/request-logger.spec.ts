@@ -167,9 +167,9 @@ describe('AppLogger: Nest logs as JSON lines', () => {
 describe('loggedUrl', () => {
   it('masks secret query parameters and leaves the rest', () => {
     expect(loggedUrl('/api/v1/invitations/preview?token=abc_-123')).toBe(
-      '/api/v1/invitations/preview?token=[REDACTED]',
+      '/api/v1/invitations/preview?token=[redacted]',
     );
-    expect(loggedUrl('/x?a=1&TOKEN=s3cret&b=2')).toBe('/x?a=1&TOKEN=[REDACTED]&b=2');
+    expect(loggedUrl('/x?a=1&TOKEN=s3cret&b=2')).toBe('/x?a=1&TOKEN=[redacted]&b=2');
     expect(loggedUrl('/x?mytoken=1')).toBe('/x?mytoken=1');
     expect(loggedUrl('/api/v1/tasks')).toBe('/api/v1/tasks');
   });

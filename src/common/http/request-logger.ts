@@ -19,7 +19,7 @@ type LoggedRequest = IncomingMessage &
 /** Query parameters that carry a secret (the token of an invitation link), masked in the log. */
 const SECRET_QUERY = /([?&]token=)[^&#]*/gi;
 
-export const loggedUrl = (url: string): string => (url.includes('?') ? url.replace(SECRET_QUERY, '$1[REDACTED]') : url);
+export const loggedUrl = (url: string): string => (url.includes('?') ? url.replace(SECRET_QUERY, '$1[redacted]') : url);
 
 export function requestLogger(logger: Logger) {
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
