@@ -173,6 +173,19 @@ describe('password reset (§17)', () => {
     await t.http().post('/api/v1/auth/login').send({ email: user.email, password: winner }).expect(200);
   });
 
+  it('kills a link once the account’s email has changed (it went to the old address)', async () => {
+    const user = await registerUser(t);
+    const token = await resetToken(user);
+    await t
+      .http()
+      .patch(`/api/v1/users/${user.id}`)
+      .set(bearer(user.accessToken))
+      .send({ email: uniqueEmail('moved') })
+      .expect(200);
+    expectError(await confirm(token, 'a-password-for-the-thief'), 404, 'NOT_FOUND');
+    await t.http().post('/api/v1/auth/login').send({ email: user.email, password: user.password }).expect(401);
+  });
+
   it('sends nothing for a deleted account', async () => {
     const user = await registerUser(t);
     await t.http().delete(`/api/v1/users/${user.id}`).set(bearer(user.accessToken)).expect(204);

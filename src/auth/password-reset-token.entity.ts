@@ -13,6 +13,10 @@ export class PasswordResetToken {
   @ForeignKey('users', { name: 'password_reset_tokens_user_id_fkey', onDelete: 'CASCADE' })
   userId: string;
 
+  /** The address the link was mailed to: the link works only while the account still has it. */
+  @Column({ name: 'sent_to', type: 'text' })
+  sentTo: string;
+
   @Column({ name: 'token_hash', type: 'bytea' })
   tokenHash: Buffer;
 

@@ -67,7 +67,7 @@ export class PasswordResetService {
     await this.limiter.checkAddress(ip, 'reset');
     const tokenHash = BearerSecret.hash(token);
     // Checked before hashing the password, so that made-up tokens cost no argon2 time.
-    const userId = await this.resets.userOfValidToken(tokenHash);
+    const userId = (await this.resets.validToken(tokenHash))?.userId;
     if (!userId) throw this.unknownToken();
     const passwordHash = await this.hasher.hash(newPassword);
     await this.unitOfWork.run(async (tx) => {
@@ -75,7 +75,10 @@ export class PasswordResetService {
       // of one user confirmed at once queue up here instead of deadlocking.
       await this.users.setPassword(tx, userId, passwordHash);
       if (!(await this.users.lockForSession(tx, userId))) throw this.unknownToken();
-      if ((await this.resets.userOfValidToken(tokenHash, tx)) !== userId) throw this.unknownToken();
+      const token = await this.resets.validToken(tokenHash, tx);
+      // A link mailed to an address the account no longer has is dead (the email was changed).
+      const { email } = await this.users.findActive(userId, tx);
+      if (token?.userId !== userId || token.sentTo !== email) throw this.unknownToken();
       await this.resets.spendAllOf(tx, userId);
       await this.sessions.revokeAllOfUser(tx, userId, 'password_reset');
     });
@@ -96,7 +99,12 @@ export class PasswordResetService {
         this.logger.log(`Password reset for user ${user.id} not sent: ${RESET_MAILS_PER_HOUR} already this hour`);
         return;
       }
-      await this.resets.insert(tx, user.id, BearerSecret.hash(token), PASSWORD_RESET_TTL_SECONDS);
+      await this.resets.insert(tx, {
+        userId: user.id,
+        sentTo: user.email,
+        tokenHash: BearerSecret.hash(token),
+        ttlSeconds: PASSWORD_RESET_TTL_SECONDS,
+      });
       await this.mailer.send(tx, {
         to: user.email,
         subject: 'Reset your Tasklane password',

@@ -7,25 +7,27 @@ import type { Transaction } from '../database/unit-of-work';
 export class PasswordResetsRepository {
   constructor(private readonly db: Database) {}
 
-  async insert(tx: Transaction, userId: string, tokenHash: Buffer, ttlSeconds: number): Promise<void> {
+  async insert(
+    tx: Transaction,
+    token: { userId: string; sentTo: string; tokenHash: Buffer; ttlSeconds: number },
+  ): Promise<void> {
     await tx.affected({
-      text: `INSERT INTO password_reset_tokens (user_id, token_hash, expires_at)
-             VALUES ($1, $2, now() + make_interval(secs => $3))`,
-      values: [userId, tokenHash, ttlSeconds],
+      text: `INSERT INTO password_reset_tokens (user_id, sent_to, token_hash, expires_at)
+             VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+      values: [token.userId, token.sentTo, token.tokenHash, token.ttlSeconds],
     });
   }
 
-  /** The user of an unused, unexpired token; locked FOR UPDATE when in `tx`. */
-  async userOfValidToken(tokenHash: Buffer, tx?: Transaction): Promise<string | undefined> {
+  /** The user of an unused, unexpired token, and where it was sent; locked FOR UPDATE when in `tx`. */
+  async validToken(tokenHash: Buffer, tx?: Transaction): Promise<{ userId: string; sentTo: string } | undefined> {
     const statement = {
-      text: `SELECT user_id FROM password_reset_tokens
+      text: `SELECT user_id AS "userId", sent_to AS "sentTo" FROM password_reset_tokens
               WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()${tx ? ' FOR UPDATE' : ''}`,
       values: [tokenHash],
     };
-    const [row] = tx
-      ? await tx.rows<{ user_id: string }>(statement)
-      : await this.db.rows<{ user_id: string }>(statement);
-    return row?.user_id;
+    type Row = { userId: string; sentTo: string };
+    const [row] = tx ? await tx.rows<Row>(statement) : await this.db.rows<Row>(statement);
+    return row;
   }
 
   /** How many reset links the user was sent in the last hour (two jobs at once may both pass: a cap, not a count). */

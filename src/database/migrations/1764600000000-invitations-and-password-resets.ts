@@ -33,6 +33,8 @@ export class InvitationsAndPasswordResets1764600000000 implements MigrationInter
       CREATE TABLE password_reset_tokens (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        -- the address the link was mailed to: once the account's email changes, the link is dead
+        sent_to text NOT NULL,
         token_hash bytea NOT NULL UNIQUE,
         expires_at timestamptz(3) NOT NULL,
         used_at timestamptz(3),
