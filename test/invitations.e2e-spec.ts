@@ -48,6 +48,7 @@ function mailEnv(mail: MailCapture): Record<string, string> {
     APP_URL,
     JOB_POLL_INTERVAL_MS: '500',
     MAIL_RETRY_DELAY_SECONDS: '1',
+    INVITATIONS_PER_HOUR: '10000',
   };
 }
 
@@ -657,5 +658,30 @@ describe('invitations (§16)', () => {
         await producer.close();
       }
     });
+  });
+});
+
+describe('invitations: at most INVITATIONS_PER_HOUR an org', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { INVITATIONS_PER_HOUR: '3' } });
+  });
+  afterAll(() => t?.close());
+
+  it('answers 429 with Retry-After beyond the hourly number, per org', async () => {
+    const owner = await registerUser(t);
+    const [first, second] = [
+      expectData<{ id: string }>(await client(t, owner).post('/api/v1/orgs', { name: 'Busy Org' }), 201).id,
+      expectData<{ id: string }>(await client(t, owner).post('/api/v1/orgs', { name: 'Quiet Org' }), 201).id,
+    ];
+    for (let i = 0; i < 3; i++) {
+      expectData(await client(t, owner).post(invitationsUrl(first), { email: uniqueEmail(), role: 'viewer' }), 201);
+    }
+    const limited = await client(t, owner).post(invitationsUrl(first), { email: uniqueEmail(), role: 'viewer' });
+    expectError(limited, 429, 'RATE_LIMITED');
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(3500);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expectData(await client(t, owner).post(invitationsUrl(second), { email: uniqueEmail(), role: 'viewer' }), 201);
   });
 });

@@ -52,6 +52,7 @@ describe('parseEnvironment', () => {
       MAIL_FROM: undefined,
       APP_URL: undefined,
       MAIL_RETRY_DELAY_SECONDS: 10,
+      INVITATIONS_PER_HOUR: 100,
       JOB_WORKERS: true,
       JOB_POLL_INTERVAL_MS: 2000,
     });

@@ -41,6 +41,8 @@ export interface Environment {
   /** The public base URL that links in emails point at. */
   APP_URL?: string;
   MAIL_RETRY_DELAY_SECONDS: number;
+  /** Invitations one org may send in an hour. */
+  INVITATIONS_PER_HOUR: number;
   /** Work background jobs in this process (false: an instance that only serves requests). */
   JOB_WORKERS: boolean;
   JOB_POLL_INTERVAL_MS: number;
@@ -237,6 +239,7 @@ export function parseEnvironment(raw: Raw): Environment {
     MAIL_FROM: read(raw, 'MAIL_FROM'),
     APP_URL: url(raw, 'APP_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     MAIL_RETRY_DELAY_SECONDS: integer(raw, 'MAIL_RETRY_DELAY_SECONDS', 10, 1, 3600),
+    INVITATIONS_PER_HOUR: integer(raw, 'INVITATIONS_PER_HOUR', 100, 1, 100_000),
     JOB_WORKERS: boolean(raw, 'JOB_WORKERS', true),
     JOB_POLL_INTERVAL_MS: integer(raw, 'JOB_POLL_INTERVAL_MS', 2000, 500, 60_000),
   };

@@ -56,6 +56,17 @@ export class InvitationsRepository {
     });
   }
 
+  /** How many invitations the org sent in the last hour, and when the oldest of them leaves that hour (s). */
+  async sentWithinHour(orgId: string): Promise<{ count: number; oldestLeavesIn: number }> {
+    const [row] = await this.db.rows<{ count: number; oldestLeavesIn: number }>({
+      text: `SELECT count(*)::int AS count,
+                    COALESCE(EXTRACT(EPOCH FROM min(created_at) + interval '1 hour' - now()), 0)::float8 AS "oldestLeavesIn"
+               FROM invitations WHERE org_id = $1 AND created_at > now() - interval '1 hour'`,
+      values: [orgId],
+    });
+    return row;
+  }
+
   async hasPending(tx: Transaction, orgId: string, email: string): Promise<boolean> {
     const rows = await tx.rows({
       text: `SELECT 1 FROM invitations

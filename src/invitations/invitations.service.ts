@@ -44,6 +44,9 @@ export class InvitationsService {
   async create(actor: Actor, caller: Membership, input: CreateInvitationDto): Promise<InvitationResponse> {
     if (input.role === 'owner') requireAccess(actor, 'owner.grant', caller);
     const { orgId } = caller;
+    // Mail from the product's address to anyone an admin names: bounded per org.
+    const sent = await this.invitations.sentWithinHour(orgId);
+    if (sent.count >= this.config.env.INVITATIONS_PER_HOUR) throw ApiException.rateLimited(sent.oldestLeavesIn);
     return this.unitOfWork.run(async (tx) => {
       await this.invitations.lockInvitee(tx, orgId, input.email);
       if (await this.members.hasMemberWithEmail(tx, orgId, input.email)) {
