@@ -15,7 +15,7 @@ const REQUESTED: PasswordResetRequestedResponse = {
 };
 
 @ApiTags('auth')
-@ApiErrors(400, 429)
+@ApiErrors(400)
 @Controller('auth/password-reset')
 export class PasswordResetController {
   constructor(private readonly resets: PasswordResetService) {}

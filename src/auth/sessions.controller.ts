@@ -22,6 +22,7 @@ export class SessionsController {
       'Every session that is signed in (not revoked, its refresh token unspent and unexpired), newest sign-in first, paged like every list. `userAgent` and `ip` are those of the sign-in; `lastUsedAt` is roughly current (requests are recorded every 30 s per instance); `current` marks the session of the access token making this request.',
   })
   @ApiListEnvelope(SessionResponse)
+  @ApiErrors(400)
   list(@CurrentUser() caller: AuthUser, @Query() query: ListQuery): Promise<Page<SessionResponse>> {
     return this.sessions.listOwn(caller, query);
   }

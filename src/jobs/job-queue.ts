@@ -110,16 +110,10 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Adds a job in `tx`; it becomes visible to workers when `tx` commits. Returns its id. */
-  async enqueue<Data extends object>(
-    tx: Transaction,
-    kind: JobKind<Data>,
-    data: Data,
-    options: { startAfterSeconds?: number } = {},
-  ): Promise<string> {
+  async enqueue<Data extends object>(tx: Transaction, kind: JobKind<Data>, data: Data): Promise<string> {
     const payload = kind.sealed ? { sealed: this.sealing.seal(data) } : data;
     const id = await this.boss.send(kind.name, payload, {
       db: { executeSql: async (text, values) => ({ rows: await tx.rows({ text, values }) }) },
-      ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
     });
     if (!id) throw new Error(`The job queue refused a ${kind.name} job`);
     tx.afterCommit(() => this.wake(kind.name));
