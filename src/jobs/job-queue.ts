@@ -65,6 +65,8 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private readonly tallies = new Map<string, Pick<JobStats, 'completed' | 'failed' | 'abandoned'>>();
   /** The kinds whose queue exists and whose workers (if any) run in this process. */
   private readonly ready = new Set<string>();
+  /** Handlers running in this process. */
+  private readonly inFlight = new Set<Promise<void>>();
   private lastStats: JobStats[] = [];
   private started = false;
   private bossStarted = false;
@@ -145,6 +147,14 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     if (!this.bossStarted) return closePool(this.boss);
     this.bossStarted = false;
     await this.boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
+    // A job fetched while pg-boss was stopping still gets its handler run: let that finish too,
+    // while the application's pool it writes to is open (it closes after this hook).
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.inFlight),
+      new Promise((resolve) => (deadline = setTimeout(resolve, STOP_TIMEOUT_MS))),
+    ]);
+    clearTimeout(deadline);
   }
 
   /** Tries again in SCHEMA_POLL_MS, one attempt at a time, until the queue runs or the process stops. */
@@ -225,7 +235,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
         includeMetadata: true,
         pollingIntervalSeconds: this.config.env.JOB_POLL_INTERVAL_MS / 1000,
       } as const;
-      ids.push(await this.boss.work<object>(kind.name, options, ([job]) => this.attempt(kind, job)));
+      ids.push(await this.boss.work<object>(kind.name, options, ([job]) => this.track(this.attempt(kind, job))));
     }
     return ids;
   }
@@ -255,6 +265,14 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     let tally = this.tallies.get(name);
     if (!tally) this.tallies.set(name, (tally = { completed: 0, failed: 0, abandoned: 0 }));
     return tally;
+  }
+
+  /** Keeps the handler's promise in `inFlight` until it settles (shutdown waits for them). */
+  private track(attempt: Promise<void>): Promise<void> {
+    this.inFlight.add(attempt);
+    const untrack = (): void => void this.inFlight.delete(attempt);
+    attempt.then(untrack, untrack);
+    return attempt;
   }
 
   private async attempt(kind: JobKind<object>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
