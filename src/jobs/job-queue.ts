@@ -11,8 +11,6 @@ export const JOB_SCHEMA = 'pgboss';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss publishes it only as this file
 const JOB_SCHEMA_VERSION = (require('pg-boss/version.json') as { schema: number }).schema;
 const SCHEMA_POLL_MS = 2000;
-/** The queue's own connections: one polls and completes while another maintains. */
-const JOB_POOL_MAX = 2;
 /** At shutdown, how long the jobs in hand may take to finish; one cut off is retried after its timeout. */
 const STOP_TIMEOUT_MS = 3000;
 
@@ -47,7 +45,7 @@ export interface JobKind<Data extends object> {
 }
 
 /**
- * Background jobs on pg-boss, in the application's own PostgreSQL (a pool of two connections): a job is
+ * Background jobs on pg-boss, in the application's own PostgreSQL (a pool of its own: a connection per worker, and one for maintenance): a job is
  * inserted in the transaction of the change that causes it (none for a change that rolled back,
  * none lost once it committed), and worked by whichever instance claims it first (SKIP LOCKED):
  * each job is done once across any number of instances, retried with exponential backoff when
@@ -57,7 +55,8 @@ export interface JobKind<Data extends object> {
 @Injectable()
 export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(JobQueue.name);
-  private boss: PgBoss;
+  /** Made in onModuleInit, once every kind is defined (its pool is sized from them). */
+  private boss!: PgBoss;
   private readonly kinds = new Map<string, JobKind<object>>();
   /** queue name → this process's worker ids, to wake them when a job is committed here. */
   private readonly workers = new Map<string, string[]>();
@@ -77,16 +76,20 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     private readonly database: Database,
     private readonly config: AppConfig,
   ) {
-    this.boss = this.createBoss();
     this.sealing = new SealedPayload(config.jwtSecret, 'job payloads');
   }
 
   private createBoss(): PgBoss {
+    // A connection for each worker of this process and one for maintenance: a poll never waits
+    // for a connection (one waiting when the pool closes would hold its worker for seconds).
+    const workers = this.config.env.JOB_WORKERS
+      ? [...this.kinds.values()].reduce((sum, kind) => sum + (kind.concurrency ?? 1), 0)
+      : 0;
     const boss = new PgBoss({
       // A small pool of its own: polling and maintenance never wait for, nor hold, a connection
       // that requests need (a job is still inserted on its change's transaction, see enqueue).
       connectionString: this.config.databaseUrl,
-      max: JOB_POOL_MAX,
+      max: workers + 1,
       application_name: 'tasklane-jobs',
       // pg's own option, passed through to its pool: a database that does not answer fails a poll
       // (retried at the next) instead of holding it.
@@ -134,6 +137,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
    */
   // onModuleInit: before any onApplicationBootstrap (the demo data) can queue a job.
   async onModuleInit(): Promise<void> {
+    this.boss = this.createBoss();
     if (await this.tryStart()) return;
     this.logger.warn('The job queue schema (pgboss) is not installed: waiting for `npm run cli -- migrate`');
     this.retryStart();
@@ -144,7 +148,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     this.stopping = true;
     clearTimeout(this.waiting);
     this.started = false;
-    if (!this.bossStarted) return closePool(this.boss);
+    if (!this.bossStarted) return this.boss && closePool(this.boss);
     this.bossStarted = false;
     await this.boss.stop({ graceful: true, wait: true, close: true, timeout: STOP_TIMEOUT_MS });
     // A job fetched while pg-boss was stopping still gets its handler run: let that finish too,
