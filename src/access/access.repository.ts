@@ -16,7 +16,7 @@ export class AccessRepository {
   async roleIn(principal: Principal, orgId: string, tx?: Transaction): Promise<OrgRole | undefined> {
     const statement = {
       name: 'role_in_org',
-      text: `SELECT m.role FROM memberships m WHERE ${membershipOf('$1', '$2')}`,
+      text: `SELECT m.role FROM org_principals m WHERE ${membershipOf('$1', '$2')}`,
       values: [orgId, principal.id],
     };
     const [row] = await (tx ? tx.rows<{ role: OrgRole }>(statement) : this.db.rows<{ role: OrgRole }>(statement));

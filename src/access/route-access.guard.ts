@@ -31,7 +31,7 @@ export abstract class RouteAccessGuard implements CanActivate {
     const id = req.params[this.parameter];
     // Here rather than in the route's UuidParam: pipes run after interceptors.
     if (!UUID_PATTERN.test(id)) throw notAUuid(this.parameter);
-    await this.authorize({ kind: 'user', id: req.user!.id }, id.toLowerCase(), action, req);
+    await this.authorize(req.principal!, id.toLowerCase(), action, req);
     return true;
   }
 }

@@ -38,8 +38,8 @@ export class Attachment {
   @Column({ name: 'storage_key', type: 'text', select: false })
   storageKey: string;
 
+  /** A user, or an org API key: no foreign key, since either kind of principal may be it. */
   @Column({ name: 'uploaded_by', type: 'uuid' })
-  @ForeignKey('users', { name: 'attachments_uploaded_by_fkey' })
   uploadedBy: string;
 
   @CreatedAtColumn()

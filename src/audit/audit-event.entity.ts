@@ -1,8 +1,10 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { PrincipalKind } from '../common/auth/auth-user';
 import { CreatedAtColumn } from '../database/columns';
 
 /** No foreign key to orgs: the trail of a deleted org outlives it. */
 @Entity('audit_events')
+@Check('audit_events_actor_type_check', "actor_type IN ('user', 'apiKey')")
 @Index('audit_events_org_created_idx', ['orgId', 'createdAt', 'id'])
 @Index('audit_events_entity_idx', ['orgId', 'entityType', 'entityId', 'createdAt'])
 @Index('audit_events_actor_idx', ['orgId', 'actorId', 'createdAt'])
@@ -13,6 +15,10 @@ export class AuditEvent {
 
   @Column({ name: 'org_id', type: 'uuid' })
   orgId: string;
+
+  /** `user` (actor_id names a user) or `apiKey` (an org API key). */
+  @Column({ name: 'actor_type', type: 'text', default: 'user' })
+  actorType: PrincipalKind;
 
   @Column({ name: 'actor_id', type: 'uuid', nullable: true })
   actorId: string | null;

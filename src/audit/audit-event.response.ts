@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PRINCIPAL_KINDS, PrincipalKind } from '../common/auth/auth-user';
 import type { AuditEvent } from './audit-event.entity';
 
 export const AUDIT_ENTITY_TYPES = [
@@ -9,6 +10,7 @@ export const AUDIT_ENTITY_TYPES = [
   'task',
   'comment',
   'attachment',
+  'api_key',
 ] as const;
 
 export class AuditEventResponse {
@@ -18,10 +20,17 @@ export class AuditEventResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
   orgId: string;
 
+  @ApiProperty({
+    enum: PRINCIPAL_KINDS,
+    enumName: 'ActorType',
+    description: 'Who acted: a person (`actorId` is a user id) or an org API key (`actorId` is its id)',
+  })
+  actorType: PrincipalKind;
+
   @ApiProperty({ type: String, format: 'uuid', maxLength: 36, nullable: true })
   actorId: string | null;
 
-  @ApiProperty({ maxLength: 64, pattern: '^[a-z]+\\.[a-z_]+$', example: 'task.updated' })
+  @ApiProperty({ maxLength: 64, pattern: '^[a-z_]+\\.[a-z_]+$', example: 'task.updated' })
   action: string;
 
   @ApiProperty({ enum: AUDIT_ENTITY_TYPES, enumName: 'AuditEntityType' })
@@ -48,6 +57,7 @@ export class AuditEventResponse {
     return {
       id: event.id,
       orgId: event.orgId,
+      actorType: event.actorType,
       actorId: event.actorId,
       action: event.action,
       entityType: event.entityType,

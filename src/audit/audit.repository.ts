@@ -9,6 +9,7 @@ import { AuditEvent } from './audit-event.entity';
 export interface AuditEventFilters {
   entityType?: string;
   entityId?: string;
+  actorType?: string;
   actorId?: string;
   action?: string;
   since?: string;
@@ -17,7 +18,7 @@ export interface AuditEventFilters {
 
 export type NewAuditEvent = Pick<
   AuditEvent,
-  'orgId' | 'actorId' | 'action' | 'entityType' | 'entityId' | 'changes' | 'requestId'
+  'orgId' | 'actorType' | 'actorId' | 'action' | 'entityType' | 'entityId' | 'changes' | 'requestId'
 >;
 
 /** All SQL for audit_events, an append-only table: rows are inserted and read, never changed. */
@@ -30,8 +31,8 @@ export class AuditRepository {
 
   async insert(tx: Transaction, event: NewAuditEvent): Promise<void> {
     await tx.affected({
-      text: `INSERT INTO audit_events (org_id, actor_id, action, entity_type, entity_id, changes, request_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      text: `INSERT INTO audit_events (org_id, actor_id, action, entity_type, entity_id, changes, request_id, actor_type)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       values: [
         event.orgId,
         event.actorId,
@@ -40,6 +41,7 @@ export class AuditRepository {
         event.entityId,
         event.changes,
         event.requestId,
+        event.actorType,
       ],
     });
   }
@@ -48,6 +50,7 @@ export class AuditRepository {
     const qb = this.events.createQueryBuilder('e').where('e.org_id = :orgId', { orgId });
     if (filters.entityType) qb.andWhere('e.entity_type = :entityType', { entityType: filters.entityType });
     if (filters.entityId) qb.andWhere('e.entity_id = :entityId', { entityId: filters.entityId });
+    if (filters.actorType) qb.andWhere('e.actor_type = :actorType', { actorType: filters.actorType });
     if (filters.actorId) qb.andWhere('e.actor_id = :actorId', { actorId: filters.actorId });
     if (filters.action) qb.andWhere('e.action = :action', { action: filters.action });
     if (filters.since) qb.andWhere('e.created_at >= :since', { since: filters.since });

@@ -43,7 +43,7 @@ export class AuditService {
   constructor(private readonly events: AuditRepository) {}
 
   async record(tx: Transaction, actor: Actor, event: AuditRecord): Promise<void> {
-    await this.events.insert(tx, { ...event, actorId: actor.id, requestId: actor.requestId });
+    await this.events.insert(tx, { ...event, actorType: actor.kind, actorId: actor.id, requestId: actor.requestId });
   }
 
   /** Admin+, as @OrgAccess('audit.read') checked. Newest first. */

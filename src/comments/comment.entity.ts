@@ -16,8 +16,8 @@ export class Comment extends VersionedEntity {
   @ForeignKey('orgs', { name: 'comments_org_id_fkey', onDelete: 'CASCADE' })
   orgId: string;
 
+  /** A user, or an org API key: no foreign key, since either kind of principal may be it. */
   @Column({ name: 'author_id', type: 'uuid' })
-  @ForeignKey('users', { name: 'comments_author_id_fkey' })
   authorId: string;
 
   @Column({ type: 'text' })

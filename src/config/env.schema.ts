@@ -46,6 +46,8 @@ export interface Environment {
   /** Work background jobs in this process (false: an instance that only serves requests). */
   JOB_WORKERS: boolean;
   JOB_POLL_INTERVAL_MS: number;
+  /** Webhook URLs may be `http` and point at private or loopback addresses (default: not in production). */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean;
 }
 
 /** The largest UPLOAD_MAX_BYTES accepted: 1 GiB. */
@@ -242,6 +244,7 @@ export function parseEnvironment(raw: Raw): Environment {
     INVITATIONS_PER_HOUR: integer(raw, 'INVITATIONS_PER_HOUR', 100, 1, 100_000),
     JOB_WORKERS: boolean(raw, 'JOB_WORKERS', true),
     JOB_POLL_INTERVAL_MS: integer(raw, 'JOB_POLL_INTERVAL_MS', 2000, 500, 60_000),
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean(raw, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', !production),
   };
 
   if (env.ADMIN_EMAIL !== undefined && !EMAIL.test(env.ADMIN_EMAIL)) {

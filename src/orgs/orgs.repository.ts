@@ -36,7 +36,7 @@ export class OrgsRepository {
   listForPrincipal<Item>(principal: Principal, page: KeysetPage<Org, Item>): Promise<Page<Item>> {
     const qb = this.orgs
       .createQueryBuilder('o')
-      .innerJoin('memberships', 'm', membershipOf('o.id', ':principalId'), { principalId: principal.id });
+      .innerJoin('org_principals', 'm', membershipOf('o.id', ':principalId'), { principalId: principal.id });
     return this.paginator.page(page, (w) =>
       qb.andWhere(w.where, w.parameters).orderBy(w.order).limit(w.limit).getMany(),
     );

@@ -96,7 +96,7 @@ export class ProjectsRepository {
    */
   async takeTaskNumber(tx: Transaction, principal: Principal, projectId: string): Promise<TaskNumber | undefined> {
     const [row] = await tx.rows<TaskNumber>({
-      text: `UPDATE projects p SET task_seq = p.task_seq + 1 FROM memberships m
+      text: `UPDATE projects p SET task_seq = p.task_seq + 1 FROM org_principals m
               WHERE p.id = $1 AND ${membershipOf('p.org_id', '$2')}
               RETURNING p.org_id AS "orgId", p.key, p.archived, m.role, p.task_seq AS number`,
       values: [projectId, principal.id],

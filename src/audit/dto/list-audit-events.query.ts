@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { DATE_TIME_EXAMPLE, DATE_TIME_MAX_LENGTH, IsDateTime } from '../../common/http/dates';
+import { PRINCIPAL_KINDS } from '../../common/auth/auth-user';
 import { ListQuery } from '../../common/pagination/list.query';
 import { AUDIT_ENTITY_TYPES } from '../audit-event.response';
 
@@ -30,14 +31,19 @@ export class ListAuditEventsQuery extends ListQuery {
   @IdField()
   entityId?: string;
 
+  @ApiPropertyOptional({ enum: PRINCIPAL_KINDS, enumName: 'ActorType' })
+  @IsOptional()
+  @IsIn(PRINCIPAL_KINDS)
+  actorType?: string;
+
   @IdField()
   actorId?: string;
 
-  @ApiPropertyOptional({ maxLength: 64, pattern: '^[a-z]+\\.[a-z_]+$', example: 'task.updated' })
+  @ApiPropertyOptional({ maxLength: 64, pattern: '^[a-z_]+\\.[a-z_]+$', example: 'task.updated' })
   @IsOptional()
   @IsString()
   @MaxLength(64)
-  @Matches(/^[a-z]+\.[a-z_]+$/, { message: 'action must look like task.updated' })
+  @Matches(/^[a-z_]+\.[a-z_]+$/, { message: 'action must look like task.updated' })
   action?: string;
 
   @InstantField('at or after')

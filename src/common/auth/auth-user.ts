@@ -12,32 +12,38 @@ export interface AuthUser {
   sessionId: string;
 }
 
-export type AuthenticatedRequest = { user?: AuthUser };
+/**
+ * `principal` is set for every authenticated request; `user` only when a person signed in (an
+ * access token), never for an API key.
+ */
+export type AuthenticatedRequest = { user?: AuthUser; principal?: Principal };
 
 export const CurrentUser = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): AuthUser => ctx.switchToHttp().getRequest<AuthenticatedRequest>().user!,
 );
 
+/** The roles an API key may hold (contract §18): never an owner. */
+export const API_KEY_ROLES = ['admin', 'member', 'viewer'] as const;
+export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
+
 /**
- * Who is acting, as the access policy sees it. A signed-in user today; an org API key
- * (contract §18) will be a second kind.
+ * Who is acting, as the access policy sees it: a signed-in person, or an org API key (contract
+ * §18), which acts with its role inside its own org only.
  */
-export interface Principal {
-  kind: 'user';
-  id: string;
-}
+export type Principal = { kind: 'user'; id: string } | { kind: 'apiKey'; id: string; orgId: string; role: ApiKeyRole };
+
+export type PrincipalKind = Principal['kind'];
+export const PRINCIPAL_KINDS: readonly PrincipalKind[] = ['user', 'apiKey'];
 
 /**
  * A principal in a request: what audit events record, and what the request adds to the
  * transaction of its change (the response of an Idempotency-Key request, stored with it).
  */
-export interface Actor extends Principal, UnitOfWorkActor {
-  requestId: string;
-}
+export type Actor = Principal & UnitOfWorkActor & { requestId: string };
 
 export type ActorRequest = AuthenticatedRequest & { id: string; beforeCommit?: BeforeCommit };
 
 export const CurrentActor = createParamDecorator((_data: unknown, ctx: ExecutionContext): Actor => {
   const req = ctx.switchToHttp().getRequest<ActorRequest>();
-  return { kind: 'user', id: req.user!.id, requestId: req.id, beforeCommit: req.beforeCommit };
+  return { ...req.principal!, requestId: req.id, beforeCommit: req.beforeCommit };
 });

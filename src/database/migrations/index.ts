@@ -6,6 +6,7 @@ import { RecordGeneratedColumnExpressions1764300000000 } from './1764300000000-r
 import { AuditTrailAppendOnly1764400000000 } from './1764400000000-audit-trail-append-only';
 import { SessionClientDetails1764500000000 } from './1764500000000-session-client-details';
 import { InvitationsAndPasswordResets1764600000000 } from './1764600000000-invitations-and-password-resets';
+import { ApiKeysAndActorTypes1764700000000 } from './1764700000000-api-keys-and-actor-types';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   AuditTrailAppendOnly1764400000000,
   SessionClientDetails1764500000000,
   InvitationsAndPasswordResets1764600000000,
+  ApiKeysAndActorTypes1764700000000,
 ];
