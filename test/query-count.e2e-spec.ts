@@ -13,6 +13,7 @@ describe('SQL statements per request', () => {
   let token: string;
   let taskId: string;
   let projectId: string;
+  let orgId: string;
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -26,6 +27,7 @@ describe('SQL statements per request', () => {
       .send({ key: 'CNT', name: 'Counted' })
       .expect(201);
     projectId = project.body.data.id;
+    orgId = org.body.data.id;
     const task = await t.http().post(`/api/v1/projects/${projectId}/tasks`).set(bearer(token)).send({ title: 'One' });
     taskId = task.body.data.id;
   });
@@ -46,7 +48,27 @@ describe('SQL statements per request', () => {
       t.http().get(`/api/v1/tasks/${taskId}`).set(bearer(token)).expect(200),
     );
     expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/FROM tasks t\s+JOIN memberships m ON m\.org_id = t\.org_id AND m\.user_id = \$2/);
+    expect(statements[0]).toMatch(/FROM tasks t\s+JOIN org_principals m ON m\.org_id = t\.org_id AND m\.principal_id = \$2/);
+  });
+
+  it('with an API key, the same single statement once the key has been checked (§18: no round trip per request)', async () => {
+    const key = await t
+      .http()
+      .post(`/api/v1/orgs/${orgId}/api-keys`)
+      .set(bearer(token))
+      .send({ name: 'Counted', role: 'viewer' })
+      .expect(201);
+    const apiKey = key.body.data.token as string;
+    const first = await statementsFor(() => t.http().get(`/api/v1/tasks/${taskId}`).set(bearer(apiKey)).expect(200));
+    expect(first).toHaveLength(2); // the key, read once by its prefix; then the task
+    expect(first[0]).toContain('FROM api_keys WHERE prefix = $1');
+    for (let i = 0; i < 3; i++) {
+      const statements = await statementsFor(() =>
+        t.http().get(`/api/v1/tasks/${taskId}`).set(bearer(apiKey)).expect(200),
+      );
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatch(/FROM tasks t\s+JOIN org_principals m/);
+    }
   });
 
   it('a non-member gets its 404 from that same single statement', async () => {

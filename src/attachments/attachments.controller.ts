@@ -1,4 +1,5 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiKeysAccepted } from '../common/decorators/api-keys.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Actor, CurrentActor } from '../common/auth/auth-user';
@@ -23,6 +24,7 @@ const ACCEPTED =
 
 @ApiTags('attachments')
 @ApiErrors(400)
+@ApiKeysAccepted()
 @Controller()
 export class AttachmentsController {
   constructor(private readonly attachments: AttachmentsService) {}

@@ -1,4 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { ApiKeysAccepted } from '../common/decorators/api-keys.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Page } from '../common/pagination/page';
 import { ApiErrors } from '../common/swagger/api-errors.decorator';
@@ -10,6 +11,7 @@ import { ListAuditEventsQuery } from './dto/list-audit-events.query';
 
 @ApiTags('audit')
 @ApiErrors(400)
+@ApiKeysAccepted()
 @Controller('orgs/:orgId/audit-events')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}

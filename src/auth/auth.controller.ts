@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Ip, Post, Res } from '@nestjs/common';
+import { AccessTokenOnly } from '../common/decorators/api-keys.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuthUser, CurrentUser } from '../common/auth/auth-user';
@@ -73,6 +74,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @AccessTokenOnly()
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiEnvelope(UserResponse)
   me(@CurrentUser() caller: AuthUser): Promise<UserResponse> {

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
+import { ApiKeysAccepted } from '../common/decorators/api-keys.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Actor, CurrentActor } from '../common/auth/auth-user';
 import { apiPath } from '../common/http/api-path';
@@ -17,6 +18,7 @@ import { ListCommentsQuery } from './dto/list-comments.query';
 
 @ApiTags('comments')
 @ApiErrors(400)
+@ApiKeysAccepted()
 @Controller()
 export class CommentsController {
   constructor(private readonly comments: CommentsService) {}

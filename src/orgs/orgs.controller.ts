@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
+import { ApiKeysAccepted, PeopleOnly } from '../common/decorators/api-keys.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
 import { Actor, CurrentActor } from '../common/auth/auth-user';
@@ -17,6 +18,7 @@ import { OrgsService } from './orgs.service';
 
 @ApiTags('orgs')
 @ApiErrors(400)
+@ApiKeysAccepted()
 @Controller('orgs')
 export class OrgsController {
   constructor(
@@ -25,6 +27,7 @@ export class OrgsController {
   ) {}
 
   @Post()
+  @PeopleOnly()
   @Created((org: OrgResponse) => apiPath('orgs', org.id))
   @ApiOperation({ summary: 'Create an organization; you become its owner' })
   @ApiEnvelope(OrgResponse, HttpStatus.CREATED, 'Created; Location points at the organization')

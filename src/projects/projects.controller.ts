@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiKeysAccepted } from '../common/decorators/api-keys.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
 import { Actor, CurrentActor } from '../common/auth/auth-user';
@@ -16,6 +17,7 @@ import { ProjectsService } from './projects.service';
 
 @ApiTags('projects')
 @ApiErrors(400)
+@ApiKeysAccepted()
 @Controller()
 export class ProjectsController {
   constructor(private readonly projects: ProjectsService) {}

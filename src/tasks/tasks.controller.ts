@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiKeysAccepted } from '../common/decorators/api-keys.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
 import { Actor, CurrentActor } from '../common/auth/auth-user';
@@ -18,6 +19,7 @@ import { TasksService } from './tasks.service';
 
 @ApiTags('tasks')
 @ApiErrors(400)
+@ApiKeysAccepted()
 @Controller()
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}

@@ -64,7 +64,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         { field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' },
       ]);
     }
-    const userId = req.user!.id;
+    const userId = req.principal!.id;
     // Paths here hold only fixed words and UUIDs, which are case-insensitive.
     const path = req.originalUrl.split('?')[0].toLowerCase();
     const requestHash = createHash('sha256')

@@ -1,0 +1,82 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { API_KEY_ROLES, ApiKeyRole } from '../common/auth/auth-user';
+import { API_KEY_TOKEN, API_KEY_TOKEN_EXAMPLE } from './api-key-token';
+import type { ApiKeyRow } from './api-keys.repository';
+
+export class ApiKeyResponse {
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  id: string;
+
+  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  orgId: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'CI pipeline' })
+  name: string;
+
+  @ApiProperty({ enum: API_KEY_ROLES, enumName: 'ApiKeyRole', example: 'member' })
+  role: ApiKeyRole;
+
+  @ApiProperty({
+    pattern: '^[0-9a-f]{12}$',
+    minLength: 12,
+    maxLength: 12,
+    example: '3f9a1c0b7d2e',
+    description: 'Public: the token starts with `tl_<prefix>_`, so a key seen in a log or a config can be named',
+  })
+  prefix: string;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'uuid',
+    maxLength: 36,
+    nullable: true,
+    description: 'The person who created it (null once that account no longer exists at all)',
+  })
+  createdBy: string | null;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  createdAt: string;
+
+  @ApiProperty({ type: 'string', format: 'date-time', maxLength: 30, nullable: true, description: 'Null: never expires' })
+  expiresAt: string | null;
+
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    maxLength: 30,
+    nullable: true,
+    description: 'Roughly: uses are written every 30 s by each instance',
+  })
+  lastUsedAt: string | null;
+
+  @ApiProperty({ type: 'string', format: 'date-time', maxLength: 30, nullable: true })
+  revokedAt: string | null;
+
+  static from(row: ApiKeyRow, lastUse?: Date): ApiKeyResponse {
+    const lastUsedAt = lastUse && (!row.lastUsedAt || lastUse > row.lastUsedAt) ? lastUse : row.lastUsedAt;
+    return {
+      id: row.id,
+      orgId: row.orgId,
+      name: row.name,
+      role: row.role,
+      prefix: row.prefix,
+      createdBy: row.createdBy,
+      createdAt: row.createdAt.toISOString(),
+      expiresAt: row.expiresAt?.toISOString() ?? null,
+      lastUsedAt: lastUsedAt?.toISOString() ?? null,
+      revokedAt: row.revokedAt?.toISOString() ?? null,
+    };
+  }
+}
+
+/** The 201 of a new key: the only time its token is shown. */
+export class CreatedApiKeyResponse extends ApiKeyResponse {
+  @ApiProperty({
+    pattern: API_KEY_TOKEN.source,
+    minLength: 59,
+    maxLength: 59,
+    example: API_KEY_TOKEN_EXAMPLE,
+    description: 'Send as `Authorization: Bearer <token>`. Shown this once: only its hash is kept.',
+  })
+  token: string;
+}
