@@ -26,6 +26,7 @@ import { AttachmentsModule } from './attachments/attachments.module';
 import { StorageModule } from './storage/storage.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MailModule } from './mail/mail.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 
 @Module({})
 export class AppModule {
@@ -49,6 +50,7 @@ export class AppModule {
         AuthModule,
         OrgsModule,
         InvitationsModule,
+        ApiKeysModule,
         ProjectsModule,
         TasksModule,
         CommentsModule,
