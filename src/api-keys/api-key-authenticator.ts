@@ -8,6 +8,7 @@ import { LastUseBuffer } from '../sessions/last-use-buffer';
 import { ApiKeyToken } from './api-key-token';
 import { ApiKeyCredential, ApiKeysRepository } from './api-keys.repository';
 
+/** Also NOTIFYed by the api_keys_announce_deleted trigger, for keys that go with their org. */
 const CHANNEL = 'tasklane_api_keys_revoked';
 /** How long a key checked against the database is trusted from memory (revocations arrive sooner, by notification). */
 export const API_KEY_CACHE_TTL_MS = 5 * 60_000;

@@ -37,7 +37,13 @@ export class ApiKeyResponse {
   @ApiProperty({ format: 'date-time', maxLength: 30 })
   createdAt: string;
 
-  @ApiProperty({ type: 'string', format: 'date-time', maxLength: 30, nullable: true, description: 'Null: never expires' })
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    maxLength: 30,
+    nullable: true,
+    description: 'Null: never expires',
+  })
   expiresAt: string | null;
 
   @ApiProperty({

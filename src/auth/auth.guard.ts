@@ -52,8 +52,13 @@ export class AuthGuard implements CanActivate {
   }
 
   /** A key reaches only the routes that accept keys (see @ApiKeysAccepted), once it is proven valid. */
-  private async withApiKey(req: AuthenticatedRequest, token: string, access: ApiKeyAccess | undefined): Promise<boolean> {
-    if (access === 'unauthenticated') throw ApiException.unauthenticated('This route needs a signed-in person, not an API key');
+  private async withApiKey(
+    req: AuthenticatedRequest,
+    token: string,
+    access: ApiKeyAccess | undefined,
+  ): Promise<boolean> {
+    if (access === 'unauthenticated')
+      throw ApiException.unauthenticated('This route needs a signed-in person, not an API key');
     req.principal = await this.apiKeys.verify(token);
     if (access !== 'accepted') throw ApiException.forbidden('API keys cannot be used here');
     return true;

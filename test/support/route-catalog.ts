@@ -111,6 +111,10 @@ export async function createWorld(t: TestApp): Promise<World> {
     await as.post(`/api/v1/orgs/${orgId}/invitations`, { email: 'world-invitee@example.com', role: 'viewer' }),
     201,
   ).id;
+  const apiKeyId = expectData<{ id: string }>(
+    await as.post(`/api/v1/orgs/${orgId}/api-keys`, { name: 'World key', role: 'viewer' }),
+    201,
+  ).id;
   // Another session of the admin's (the `sid` of its access token): ending it leaves the one the tests use.
   const spare = await login(t, admin.email, admin.password);
   const claims = JSON.parse(Buffer.from(spare.accessToken.split('.')[1], 'base64url').toString()) as { sid: string };
@@ -126,6 +130,7 @@ export async function createWorld(t: TestApp): Promise<World> {
       commentId,
       attachmentId,
       invitationId,
+      apiKeyId,
       sessionId: claims.sid,
     },
   };
