@@ -27,7 +27,7 @@ const LAYERS = {
   tasks: ['config', 'database', 'storage', 'common', 'access', 'audit', 'projects'],
   comments: ['config', 'database', 'common', 'access', 'audit', 'tasks'],
   attachments: ['config', 'database', 'storage', 'common', 'access', 'audit', 'tasks'],
-  demo: ['config', 'database', 'common', 'users', 'orgs', 'invitations', 'projects', 'tasks', 'comments'],
+  demo: ['config', 'database', 'common', 'users', 'orgs', 'invitations', 'api-keys', 'projects', 'tasks', 'comments'],
 };
 const FEATURES = [
   'audit',

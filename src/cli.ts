@@ -10,7 +10,7 @@ import { migrateJobSchema } from './jobs/job-queue';
 import { AppConfig } from './config/app-config';
 import { prepareRuntime } from './runtime';
 import { UsersService } from './users/users.service';
-import { DEMO_USER, DemoDataService } from './demo/demo-data.service';
+import { DEMO_USER, DemoDataService, demoSummary } from './demo/demo-data.service';
 
 const USAGE = `Tasklane admin commands
 
@@ -65,11 +65,9 @@ async function main(argv: string[]): Promise<number> {
       logger: ['error', 'warn'],
     });
     try {
-      const outcome = await app.get(DemoDataService).seed();
+      const seeded = await app.get(DemoDataService).seed();
       console.log(
-        outcome === 'created'
-          ? `Demo data created: sign in as ${DEMO_USER.email} / ${DEMO_USER.password}`
-          : `Demo data already there (${DEMO_USER.email})`,
+        seeded.outcome === 'created' ? demoSummary(seeded.apiKeyToken) : `Demo data already there (${DEMO_USER.email})`,
       );
       return 0;
     } finally {

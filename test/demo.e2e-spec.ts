@@ -1,4 +1,4 @@
-import { DEMO_COLLEAGUE, DEMO_INVITEE, DEMO_USER } from '../src/demo/demo-data.service';
+import { DEMO_API_KEY_NAME, DEMO_COLLEAGUE, DEMO_INVITEE, DEMO_USER } from '../src/demo/demo-data.service';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, login } from './support/users';
 
@@ -6,7 +6,7 @@ describe('demo data (SEED_DEMO=true / npm run seed:demo)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { SEED_DEMO: 'true' } });
+    t = await createTestApp({ env: { SEED_DEMO: 'true' }, captureLogs: true });
   });
   afterAll(() => t.close());
 
@@ -36,6 +36,24 @@ describe('demo data (SEED_DEMO=true / npm run seed:demo)', () => {
       'Should the per-account limit count per IP too?',
       'Yes, so that nobody can lock someone else out.',
     ]);
+  });
+
+  it('prints the demo API key once, at seed time; it works as a member of the demo org', async () => {
+    const printed = t.logs.map((line) => String(line.msg)).filter((msg) => /tl_[0-9a-f]{12}_/.test(msg));
+    expect(printed).toHaveLength(1);
+    const token = /(tl_[0-9a-f]{12}_[A-Za-z0-9_-]{43})/.exec(printed[0])![1];
+    const orgs = await t.http().get('/api/v1/orgs').set(bearer(token)).expect(200);
+    expect(orgs.body.data.map((o: { name: string }) => o.name)).toEqual(['Demo Company']);
+    const { accessToken } = await login(t, DEMO_USER.email, DEMO_USER.password);
+    const keys = await t
+      .http()
+      .get(`/api/v1/orgs/${orgs.body.data[0].id}/api-keys`)
+      .set(bearer(accessToken))
+      .expect(200);
+    expect(keys.body.data).toEqual([
+      expect.objectContaining({ name: DEMO_API_KEY_NAME, role: 'member', revokedAt: null }),
+    ]);
+    expect(JSON.stringify(keys.body)).not.toContain(token);
   });
 
   it('does not seed twice when another instance starts with SEED_DEMO', async () => {

@@ -4,6 +4,7 @@ import { CommentsService } from '../comments/comments.service';
 import { ApiException } from '../common/http/api-exception';
 import { AppConfig } from '../config/app-config';
 import { InvitationsService } from '../invitations/invitations.service';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { MembersService } from '../orgs/members.service';
 import { OrgsService } from '../orgs/orgs.service';
 import { ProjectsService } from '../projects/projects.service';
@@ -25,8 +26,18 @@ const TASKS: [string, string, TaskStatus, TaskPriority, string[], number | null]
   ['Dark mode', 'Follow the system setting', 'canceled', 'low', ['ui'], null],
 ];
 
+/** A member-role API key of the demo org, for trying `Authorization: Bearer tl_…`. */
+export const DEMO_API_KEY_NAME = 'Demo integration';
+
+export type DemoSeed = { outcome: 'created'; apiKeyToken: string } | { outcome: 'exists' };
+
+/** What seeding prints, once: how to sign in, and the demo API key (never shown again). */
+export function demoSummary(apiKeyToken: string): string {
+  return `Demo data created: sign in as ${DEMO_USER.email} / ${DEMO_USER.password}; the demo org's API key (role member, shown only now): ${apiKeyToken}`;
+}
+
 /**
- * Demo data for trying the API in Swagger UI: two users, an org, a pending invitation, two projects,
+ * Demo data for trying the API in Swagger UI: two users, an org, a pending invitation, an API key, two projects,
  * some tasks and comments,
  * made through the same services (and rules, and audit trail) as the API. Does nothing if the
  * demo user already exists. `npm run seed:demo`, or SEED_DEMO=true at boot.
@@ -41,25 +52,27 @@ export class DemoDataService implements OnApplicationBootstrap {
     private readonly orgs: OrgsService,
     private readonly members: MembersService,
     private readonly invitations: InvitationsService,
+    private readonly apiKeys: ApiKeysService,
     private readonly projects: ProjectsService,
     private readonly tasks: TasksService,
     private readonly comments: CommentsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.env.SEED_DEMO && (await this.seed()) === 'created') {
-      this.logger.log(`Demo data created: sign in as ${DEMO_USER.email} / ${DEMO_USER.password}`);
-    }
+    if (!this.config.env.SEED_DEMO) return;
+    const seeded = await this.seed();
+    if (seeded.outcome === 'created') this.logger.log(demoSummary(seeded.apiKeyToken));
   }
 
-  async seed(): Promise<'created' | 'exists'> {
-    if (await this.users.findForSignIn(DEMO_USER.email)) return 'exists';
+  /** The demo API key's token exists only in what this returns: it is printed once, then only its hash remains. */
+  async seed(): Promise<DemoSeed> {
+    if (await this.users.findForSignIn(DEMO_USER.email)) return { outcome: 'exists' };
     let dana;
     try {
       dana = await this.users.create(DEMO_USER);
     } catch (error) {
       // Another instance is seeding at the same moment.
-      if (error instanceof ApiException && error.code === 'CONFLICT') return 'exists';
+      if (error instanceof ApiException && error.code === 'CONFLICT') return { outcome: 'exists' };
       throw error;
     }
     const sam = (await this.users.findForSignIn(DEMO_COLLEAGUE.email)) ?? (await this.users.create(DEMO_COLLEAGUE));
@@ -69,6 +82,7 @@ export class DemoDataService implements OnApplicationBootstrap {
     const asOwner = { orgId: org.id, role: 'owner' } as const;
     await this.members.add(actor, asOwner, DEMO_COLLEAGUE.email, 'member');
     await this.invitations.create(actor, asOwner, { email: DEMO_INVITEE, role: 'viewer' });
+    const apiKey = await this.apiKeys.create(actor, org.id, { name: DEMO_API_KEY_NAME, role: 'member' });
     const web = await this.projects.create(actor, org.id, {
       key: 'WEB',
       name: 'Website',
@@ -94,6 +108,6 @@ export class DemoDataService implements OnApplicationBootstrap {
         });
       }
     }
-    return 'created';
+    return { outcome: 'created', apiKeyToken: apiKey.token };
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { CommentsModule } from '../comments/comments.module';
 import { InvitationsModule } from '../invitations/invitations.module';
 import { OrgsModule } from '../orgs/orgs.module';
@@ -8,7 +9,7 @@ import { UsersModule } from '../users/users.module';
 import { DemoDataService } from './demo-data.service';
 
 @Module({
-  imports: [UsersModule, OrgsModule, InvitationsModule, ProjectsModule, TasksModule, CommentsModule],
+  imports: [UsersModule, OrgsModule, InvitationsModule, ApiKeysModule, ProjectsModule, TasksModule, CommentsModule],
   providers: [DemoDataService],
   exports: [DemoDataService],
 })

@@ -89,6 +89,7 @@ export class OrgsController {
 
   @Post(':orgId/members')
   @OrgAccess('member.add')
+  @PeopleOnly()
   @Created((member: MemberResponse) => apiPath('orgs', member.orgId, 'members', member.userId))
   @ApiOperation({ summary: 'Add an existing user by email (admin+; owners only by owners)' })
   @ApiEnvelope(MemberResponse, HttpStatus.CREATED, 'Added; Location points at the membership')
@@ -111,6 +112,7 @@ export class OrgsController {
 
   @Patch(':orgId/members/:userId')
   @OrgAccess('member.changeRole')
+  @PeopleOnly()
   @ApiOperation({ summary: "Change a member's role (admin+; owner roles only by owners)" })
   @ApiEnvelope(MemberResponse)
   @ApiErrors(409)
@@ -124,6 +126,7 @@ export class OrgsController {
   }
 
   @Delete(':orgId/members/:userId')
+  @PeopleOnly()
   @HttpCode(HttpStatus.NO_CONTENT)
   @OrgAccess('org.read')
   @ApiOperation({ summary: 'Remove a member (admin+), or leave (yourself); the last owner stays' })

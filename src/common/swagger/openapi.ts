@@ -9,6 +9,7 @@ type Operation = {
   parameters?: unknown[];
   requestBody?: unknown;
   'x-public'?: boolean;
+  'x-api-keys'?: boolean;
 };
 
 const DESCRIPTION = `Tasklane is a multi-tenant work-tracking API.
@@ -61,6 +62,16 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
         description: `An accessToken from register, login or refresh. ${JWT_PRACTICES}`,
       },
       'bearer',
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'tl_<prefix>_<secret>',
+        description:
+          'An org API key (`tl_…`, from POST /api/v1/orgs/{orgId}/api-keys), sent as `Authorization: Bearer tl_…`. It acts with its role inside its own organization only, on the operations that list this scheme; elsewhere it gets 403 (GET /auth/me: 401).',
+      },
+      'apiKey',
     )
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorEnvelope] });
@@ -118,9 +129,13 @@ function addSharedResponses(document: OpenAPIObject): void {
     for (const operation of Object.values(pathItem) as Operation[]) {
       if (typeof operation !== 'object' || !operation.responses) continue;
       const isPublic = operation['x-public'] === true;
+      const acceptsApiKeys = operation['x-api-keys'] === true;
       delete operation['x-public'];
+      delete operation['x-api-keys'];
       // `[{}]`: anonymous access, stated explicitly.
-      operation.security = isPublic ? [{}] : [{ oauth2: [] }, { bearer: [] }];
+      operation.security = isPublic
+        ? [{}]
+        : [{ oauth2: [] }, { bearer: [] }, ...(acceptsApiKeys ? [{ apiKey: [] }] : [])];
       operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/X-Request-Id' }];
 
       if (!isPublic) operation.responses['401'] ??= errorResponse(401);
