@@ -3,7 +3,7 @@
  * same PostgreSQL database with the same pool size, alternating the two over several rounds
  * after a warm-up, once the baseline is seen to answer as Tasklane does (checkParity). Writes BENCHMARKS.md and bench/chart.svg. `npm run bench -- --smoke` runs
  * every scenario for a second and writes nothing (CI uses it so that the harness keeps working).
- * `-- --only byId,list` runs only those scenarios (live, byId, list, post, p99, login, storm; p99
+ * `-- --only byId,list` runs only those scenarios (live, byId, apiKey, list, post, p99, login, storm; p99
  * needs byId's peak and runs it too) and writes nothing either.
  */
 import { Algorithm, hash, verify } from '@node-rs/argon2';
@@ -134,6 +134,61 @@ async function compare(a: Options, b: Options): Promise<{ tasklane: Measure; bas
   return { tasklane: average(ours), baseline: average(theirs) };
 }
 
+/** utime + stime of a process so far, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** `compare` of two loads on one process, with that process's CPU per request for each (medians of the rounds). */
+async function compareCpu(
+  pid: number,
+  a: Options,
+  b: Options,
+): Promise<{
+  tasklane: Measure;
+  baseline: Measure;
+  cpuPerRequest: { tasklane: number; baseline: number };
+  cpuRatio: number;
+}> {
+  const measured = async (options: Options, cpu: number[]): Promise<Measure> => {
+    const before = cpuMs(pid);
+    const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+    cpu.push((cpuMs(pid) - before) / Math.max(1, result.requests.total));
+    return {
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors + result.non2xx,
+    };
+  };
+  if (!SMOKE) {
+    await load({ ...a, duration: 2 });
+    await load({ ...b, duration: 2 });
+  }
+  const ours: Measure[] = [];
+  const theirs: Measure[] = [];
+  const cpuA: number[] = [];
+  const cpuB: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 0) {
+      ours.push(await measured(a, cpuA));
+      theirs.push(await measured(b, cpuB));
+    } else {
+      theirs.push(await measured(b, cpuB));
+      ours.push(await measured(a, cpuA));
+    }
+  }
+  const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+  const cpuPerRequest = { tasklane: median(cpuA), baseline: median(cpuB) };
+  return {
+    tasklane: average(ours),
+    baseline: average(theirs),
+    cpuPerRequest,
+    cpuRatio: cpuPerRequest.tasklane / cpuPerRequest.baseline,
+  };
+}
+
 function row(scenario: string, m: { tasklane: Measure; baseline: Measure }, minimum?: number): Row {
   const ratio = m.tasklane.rps / m.baseline.rps;
   return {
@@ -242,7 +297,7 @@ async function main(): Promise<void> {
     const idleRss = rssMiB(app.pid!);
 
     // --- Data: a user, an org, a project, 1,001 tasks
-    const { email, password, token, projectId, taskId } = await seedBenchData(app_, databaseUrl);
+    const { email, password, token, apiKey, projectId, taskId } = await seedBenchData(app_, databaseUrl);
 
     // --- Baseline: hand-written Express 5 + pg, same database and pool size
     const basePort = await freePort();
@@ -321,6 +376,19 @@ async function main(): Promise<void> {
         : undefined;
     clearInterval(sampler);
     if (byId) rows.push(row('GET /api/v1/tasks/{id} (authenticated)', byId, 0.85));
+    // The same request with an org API key instead of an access token, both on Tasklane (§18: a
+    // key checked from memory, like a token), with the app's CPU per request next to req/s.
+    if (want('apiKey')) {
+      const sameRequest = (authorization: string) => ({
+        url: `${app_}/api/v1/tasks/${taskId}`,
+        headers: { authorization },
+      });
+      const m = await compareCpu(app.pid!, sameRequest(`Bearer ${apiKey}`), sameRequest(`Bearer ${token}`));
+      rows.push({
+        ...row('GET by id with an API key vs with an access token (both Tasklane)', m, 0.95),
+        note: `app CPU per request, API key ÷ access token: ${fmt(m.cpuRatio, 2)} (${fmt(m.cpuPerRequest.tasklane, 3)} ms vs ${fmt(m.cpuPerRequest.baseline, 3)} ms)`,
+      });
+    }
     if (want('list')) {
       rows.push(
         row(
@@ -430,6 +498,7 @@ async function main(): Promise<void> {
       rows,
     };
     console.log(renderTable(report.rows));
+    for (const r of report.rows.filter((r) => r.note)) console.log(`- ${r.scenario}: ${r.note}`);
     console.log(`start → ready ${startToReadyMs} ms; RSS idle ${idleRss} MiB, under load ${peakRss} MiB`);
     if (!SMOKE && !ONLY) {
       writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(report));

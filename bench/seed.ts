@@ -4,6 +4,8 @@ export interface BenchData {
   email: string;
   password: string;
   token: string;
+  /** A viewer API key of the org (`tl_…`). */
+  apiKey: string;
   userId: string;
   orgId: string;
   projectId: string;
@@ -12,7 +14,7 @@ export interface BenchData {
 }
 
 /**
- * The data every benchmark reads: a user, an org, a project of 1,001 tasks — the first through
+ * The data every benchmark reads: a user, an org with an API key, a project of 1,001 tasks — the first through
  * the API of the server at `base`, the rest inserted straight into `databaseUrl` (and analyzed).
  */
 export async function seedBenchData(base: string, databaseUrl: string): Promise<BenchData> {
@@ -38,6 +40,9 @@ export async function seedBenchData(base: string, databaseUrl: string): Promise<
   const projectId = (await post<{ id: string }>(`/api/v1/orgs/${orgId}/projects`, { key: 'BEN', name: 'Bench' }, token))
     .id;
   const taskId = (await post<{ id: string }>(`/api/v1/projects/${projectId}/tasks`, { title: 'First' }, token)).id;
+  const apiKey = (
+    await post<{ token: string }>(`/api/v1/orgs/${orgId}/api-keys`, { name: 'Bench', role: 'viewer' }, token)
+  ).token;
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   try {
@@ -55,5 +60,5 @@ export async function seedBenchData(base: string, databaseUrl: string): Promise<
   } finally {
     await db.end();
   }
-  return { email, password, token, userId, orgId, projectId, taskId };
+  return { email, password, token, apiKey, userId, orgId, projectId, taskId };
 }
