@@ -114,11 +114,20 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     return kind;
   }
 
-  /** Adds a job in `tx`; it becomes visible to workers when `tx` commits. Returns its id. */
-  async enqueue<Data extends object>(tx: Transaction, kind: JobKind<Data>, data: Data): Promise<string> {
+  /**
+   * Adds a job in `tx`; it becomes visible to workers when `tx` commits (and, with
+   * `startAfterSeconds`, that many seconds later: a retry schedule of the feature's own). Returns its id.
+   */
+  async enqueue<Data extends object>(
+    tx: Transaction,
+    kind: JobKind<Data>,
+    data: Data,
+    options: { startAfterSeconds?: number } = {},
+  ): Promise<string> {
     const payload = kind.sealed ? { sealed: this.sealing.seal(data) } : data;
     const id = await this.boss.send(kind.name, payload, {
       db: { executeSql: async (text, values) => ({ rows: await tx.rows({ text, values }) }) },
+      ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
     });
     if (!id) throw new Error(`The job queue refused a ${kind.name} job`);
     tx.afterCommit(() => this.wake(kind.name));
