@@ -17,7 +17,10 @@ const LAYERS = {
   health: ['config', 'logging', 'database', 'storage', 'jobs', 'common'],
   lifecycle: ['config', 'logging', 'common', 'health'],
   // features, bottom up
-  audit: ['config', 'database', 'common', 'access'],
+  // webhooks sits below audit: every audited change records its webhook event through the
+  // outbox (audit → webhooks, never the reverse).
+  webhooks: ['config', 'logging', 'database', 'common', 'access', 'jobs', 'health'],
+  audit: ['config', 'database', 'common', 'access', 'webhooks'],
   orgs: ['config', 'database', 'storage', 'common', 'access', 'audit'],
   users: ['config', 'logging', 'database', 'storage', 'common', 'access', 'audit', 'sessions', 'orgs'],
   invitations: ['config', 'database', 'common', 'access', 'audit', 'mail', 'orgs', 'users'],
@@ -27,9 +30,22 @@ const LAYERS = {
   tasks: ['config', 'database', 'storage', 'common', 'access', 'audit', 'projects'],
   comments: ['config', 'database', 'common', 'access', 'audit', 'tasks'],
   attachments: ['config', 'database', 'storage', 'common', 'access', 'audit', 'tasks'],
-  demo: ['config', 'database', 'common', 'users', 'orgs', 'invitations', 'api-keys', 'projects', 'tasks', 'comments'],
+  demo: [
+    'config',
+    'database',
+    'common',
+    'users',
+    'orgs',
+    'invitations',
+    'api-keys',
+    'projects',
+    'tasks',
+    'comments',
+    'webhooks',
+  ],
 };
 const FEATURES = [
+  'webhooks',
   'audit',
   'orgs',
   'invitations',

@@ -26,6 +26,7 @@ import { AttachmentsModule } from './attachments/attachments.module';
 import { StorageModule } from './storage/storage.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MailModule } from './mail/mail.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 
 @Module({})
@@ -56,6 +57,7 @@ export class AppModule {
         CommentsModule,
         AttachmentsModule,
         AuditModule,
+        WebhooksModule,
         DemoModule,
       ],
       providers: [

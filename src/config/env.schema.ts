@@ -48,6 +48,8 @@ export interface Environment {
   JOB_POLL_INTERVAL_MS: number;
   /** Webhook URLs may be `http` and point at private or loopback addresses (default: not in production). */
   WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean;
+  /** The first wait before a failed webhook delivery is retried; the later waits are multiples of it. */
+  WEBHOOK_RETRY_DELAY_SECONDS: number;
 }
 
 /** The largest UPLOAD_MAX_BYTES accepted: 1 GiB. */
@@ -245,6 +247,7 @@ export function parseEnvironment(raw: Raw): Environment {
     JOB_WORKERS: boolean(raw, 'JOB_WORKERS', true),
     JOB_POLL_INTERVAL_MS: integer(raw, 'JOB_POLL_INTERVAL_MS', 2000, 500, 60_000),
     WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean(raw, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', !production),
+    WEBHOOK_RETRY_DELAY_SECONDS: integer(raw, 'WEBHOOK_RETRY_DELAY_SECONDS', 30, 1, 300),
   };
 
   if (env.ADMIN_EMAIL !== undefined && !EMAIL.test(env.ADMIN_EMAIL)) {

@@ -7,6 +7,7 @@ import { AuditTrailAppendOnly1764400000000 } from './1764400000000-audit-trail-a
 import { SessionClientDetails1764500000000 } from './1764500000000-session-client-details';
 import { InvitationsAndPasswordResets1764600000000 } from './1764600000000-invitations-and-password-resets';
 import { ApiKeysAndActorTypes1764700000000 } from './1764700000000-api-keys-and-actor-types';
+import { Webhooks1764800000000 } from './1764800000000-webhooks';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   SessionClientDetails1764500000000,
   InvitationsAndPasswordResets1764600000000,
   ApiKeysAndActorTypes1764700000000,
+  Webhooks1764800000000,
 ];
