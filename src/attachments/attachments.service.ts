@@ -77,6 +77,7 @@ export class AttachmentsService {
       entityType: 'attachment',
       entityId: row.id,
       changes: Object.fromEntries(AUDITED.map((field) => [field, [null, response[field]]])),
+      data: response,
     });
     await this.deletions.claim(tx, storageKey);
     return response;
@@ -125,6 +126,7 @@ export class AttachmentsService {
         entityType: 'attachment',
         entityId: attachmentId,
         changes: Object.fromEntries(AUDITED.map((field) => [field, [gone[field], null]])),
+        data: gone,
       });
       this.deletions.drainAfter(tx);
     });

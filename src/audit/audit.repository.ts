@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import { CursorPaginator, KeysetPage } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import type { Transaction } from '../database/unit-of-work';
+import { hasSubscribers } from '../webhooks/webhook-subscriptions';
 import { AuditEvent } from './audit-event.entity';
 
 export interface AuditEventFilters {
@@ -21,6 +22,13 @@ export type NewAuditEvent = Pick<
   'orgId' | 'actorType' | 'actorId' | 'action' | 'entityType' | 'entityId' | 'changes' | 'requestId'
 >;
 
+export interface InsertedAuditEvent {
+  id: string;
+  createdAt: Date;
+  /** A webhook of the org subscribes to this action. */
+  subscribed: boolean;
+}
+
 /** All SQL for audit_events, an append-only table: rows are inserted and read, never changed. */
 @Injectable()
 export class AuditRepository {
@@ -29,10 +37,16 @@ export class AuditRepository {
     private readonly paginator: CursorPaginator,
   ) {}
 
-  async insert(tx: Transaction, event: NewAuditEvent): Promise<void> {
-    await tx.affected({
+  /**
+   * Inserts the event: its id and time, and whether a webhook of the org subscribes to it (asked in
+   * the same statement, so that an org without webhooks pays no extra one).
+   */
+  async insert(tx: Transaction, event: NewAuditEvent): Promise<InsertedAuditEvent> {
+    const [row] = await tx.rows<InsertedAuditEvent>({
       text: `INSERT INTO audit_events (org_id, actor_id, action, entity_type, entity_id, changes, request_id, actor_type)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             RETURNING id, created_at AS "createdAt",
+                       ${hasSubscribers('audit_events.org_id', 'audit_events.action')} AS "subscribed"`,
       values: [
         event.orgId,
         event.actorId,
@@ -44,6 +58,7 @@ export class AuditRepository {
         event.actorType,
       ],
     });
+    return row;
   }
 
   list<Item>(orgId: string, filters: AuditEventFilters, page: KeysetPage<AuditEvent, Item>): Promise<Page<Item>> {

@@ -3,6 +3,7 @@ import type { Actor } from '../common/auth/auth-user';
 import { listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import type { Transaction } from '../database/unit-of-work';
+import { WebhookOutbox } from '../webhooks/webhook-outbox';
 import { AUDIT_ENTITY_TYPES, AuditEventResponse } from './audit-event.response';
 import { AuditRepository } from './audit.repository';
 import { ListAuditEventsQuery } from './dto/list-audit-events.query';
@@ -16,6 +17,12 @@ export interface AuditRecord {
   entityType: AuditEntity;
   entityId: string;
   changes: Changes;
+  /**
+   * The resource as the API returns it (for a deletion, its last state): the `data` of the
+   * webhook event this change sends (contract §19). A function is called only when a webhook
+   * subscribes to the event: for data that costs a read.
+   */
+  data?: unknown | (() => Promise<unknown>);
 }
 
 const comparable = (value: unknown): string => JSON.stringify(value instanceof Date ? value.toISOString() : value);
@@ -36,14 +43,35 @@ export function diffChanges(before: object, after: object, fields: readonly stri
 
 /**
  * The audit trail. `record` takes the transaction of the change itself, so that a change that
- * fails leaves no event and an event never describes a change that did not happen.
+ * fails leaves no event and an event never describes a change that did not happen. Each event is
+ * also the webhook event of the change (contract §19): the webhooks outbox records it in the same
+ * transaction when a webhook of the org subscribes to it.
  */
 @Injectable()
 export class AuditService {
-  constructor(private readonly events: AuditRepository) {}
+  constructor(
+    private readonly events: AuditRepository,
+    private readonly webhooks: WebhookOutbox,
+  ) {}
 
+  /** Also the webhook event of the change, to the org's webhooks that subscribe to it, in the same transaction. */
   async record(tx: Transaction, actor: Actor, event: AuditRecord): Promise<void> {
-    await this.events.insert(tx, { ...event, actorType: actor.kind, actorId: actor.id, requestId: actor.requestId });
+    const { data, ...audited } = event;
+    const inserted = await this.events.insert(tx, {
+      ...audited,
+      actorType: actor.kind,
+      actorId: actor.id,
+      requestId: actor.requestId,
+    });
+    if (!inserted.subscribed) return;
+    await this.webhooks.record(tx, {
+      id: inserted.id,
+      type: event.action,
+      createdAt: inserted.createdAt.toISOString(),
+      orgId: event.orgId,
+      actor: { type: actor.kind, id: actor.id },
+      data: typeof data === 'function' ? await (data as () => Promise<unknown>)() : data,
+    });
   }
 
   /** Admin+, as @OrgAccess('audit.read') checked. Newest first. */

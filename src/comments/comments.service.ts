@@ -27,14 +27,16 @@ export class CommentsService {
     return this.unitOfWork.run(async (tx) => {
       const { orgId } = await this.tasks.authorize(actor, taskId, 'comment.create', tx);
       const comment = await this.comments.insert(tx, { taskId, orgId, authorId: actor.id, body: input.body });
+      const response = CommentResponse.from(comment);
       await this.audit.record(tx, actor, {
         orgId,
         action: 'comment.created',
         entityType: 'comment',
         entityId: comment.id,
         changes: { taskId: [null, taskId], body: [null, comment.body] },
+        data: response,
       });
-      return CommentResponse.from(comment);
+      return response;
     }, actor);
   }
 
@@ -63,15 +65,16 @@ export class CommentsService {
       const current = await this.lockForChange(tx, actor, commentId, 'comment.update', expected);
       const changes = diffChanges(current, input, ['body']);
       if (Object.keys(changes).length === 0) return CommentResponse.from(current);
-      const updated = await this.comments.updateBody(tx, commentId, input.body);
+      const response = CommentResponse.from(await this.comments.updateBody(tx, commentId, input.body));
       await this.audit.record(tx, actor, {
         orgId: current.orgId,
         action: 'comment.updated',
         entityType: 'comment',
         entityId: commentId,
         changes,
+        data: response,
       });
-      return CommentResponse.from(updated);
+      return response;
     });
   }
 
@@ -86,6 +89,7 @@ export class CommentsService {
         entityType: 'comment',
         entityId: commentId,
         changes: { taskId: [current.taskId, null], body: [current.body, null] },
+        data: CommentResponse.from(current),
       });
     });
   }

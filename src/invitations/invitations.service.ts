@@ -70,6 +70,7 @@ export class InvitationsService {
         entityType: 'invitation',
         entityId: invitation.id,
         changes: { email: [null, invitation.email], role: [null, invitation.role] },
+        data: InvitationResponse.from(invitation),
       });
       await this.mailer.send(tx, this.invitationMail(invitation, token));
       return InvitationResponse.from(invitation);
@@ -113,6 +114,7 @@ export class InvitationsService {
         entityType: 'invitation',
         entityId: invitationId,
         changes: { status: ['pending', 'revoked'] },
+        data: async () => InvitationResponse.from((await this.invitations.findForPrincipal(actor, invitationId, tx))!),
       });
     });
   }
@@ -142,6 +144,8 @@ export class InvitationsService {
           entityType: 'invitation',
           entityId: invitation.id,
           changes: { status: ['pending', 'accepted'], userId: [null, actor.id] },
+          data: async () =>
+            InvitationResponse.from((await this.invitations.findByToken(BearerSecret.hash(token), tx))!),
         });
         return invitation.orgId;
       })

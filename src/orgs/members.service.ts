@@ -84,6 +84,7 @@ export class MembersService {
       entityType: 'membership',
       entityId: userId,
       changes: { role: [null, role] },
+      data: () => this.find(orgId, userId, tx),
     });
   }
 
@@ -101,6 +102,7 @@ export class MembersService {
         entityType: 'membership',
         entityId: userId,
         changes: { role: [current, role] },
+        data: () => this.find(caller.orgId, userId, tx),
       });
       return this.find(caller.orgId, userId, tx);
     });
@@ -115,6 +117,8 @@ export class MembersService {
         requireAccess(actor, 'owner.remove', { ...caller, ownerId: userId });
         await this.assertAnotherOwner(tx, caller.orgId, userId);
       }
+      // The member's last state, for the webhook event (a read, made before it is gone).
+      const last = await this.find(caller.orgId, userId, tx);
       await this.members.delete(tx, caller.orgId, userId);
       await this.audit.record(tx, actor, {
         orgId: caller.orgId,
@@ -122,6 +126,7 @@ export class MembersService {
         entityType: 'membership',
         entityId: userId,
         changes: { role: [current, null] },
+        data: last,
       });
     });
   }
@@ -137,14 +142,18 @@ export class MembersService {
     if (owned.length > 0 && (await this.members.ownedOnlyBy(tx, owned, userId)).length > 0) {
       throw ApiException.conflict('This user is the last owner of an organization: make someone else owner first');
     }
+    // The memberships' last states, for the webhook events (read before they are gone).
+    const last: MemberResponse[] = [];
+    for (const m of memberships) last.push(await this.find(m.org_id, userId, tx));
     await this.members.deleteAllOf(tx, userId);
-    for (const m of memberships) {
+    for (const [index, m] of memberships.entries()) {
       await this.audit.record(tx, actor, {
         orgId: m.org_id,
         action: 'membership.deleted',
         entityType: 'membership',
         entityId: userId,
         changes: { role: [m.role, null] },
+        data: last[index],
       });
     }
   }

@@ -63,6 +63,7 @@ export class OrgsService {
         entityType: 'org',
         entityId: org.id,
         changes: diffChanges({}, org, AUDITED),
+        data: OrgResponse.from(org),
       });
       await this.members.join(tx, actor, org.id, actor.id, 'owner');
       return OrgResponse.from(org);
@@ -99,15 +100,16 @@ export class OrgsService {
         const current = await this.lockForChange(tx, actor, orgId, 'org.update', expected);
         const audited = diffChanges(current, changes, AUDITED);
         if (Object.keys(audited).length === 0) return OrgResponse.from(current);
-        const updated = await this.orgs.update(tx, orgId, changes);
+        const response = OrgResponse.from(await this.orgs.update(tx, orgId, changes));
         await this.audit.record(tx, actor, {
           orgId,
           action: 'org.updated',
           entityType: 'org',
           entityId: orgId,
           changes: audited,
+          data: response,
         });
-        return OrgResponse.from(updated);
+        return response;
       });
     } catch (error) {
       if (isUniqueViolation(error, 'orgs_slug_key')) throw slugTaken();
@@ -126,6 +128,7 @@ export class OrgsService {
         entityType: 'org',
         entityId: orgId,
         changes: diffChanges(current, GONE, AUDITED),
+        data: OrgResponse.from(current),
       });
       this.fileDeletions.drainAfter(tx);
     });

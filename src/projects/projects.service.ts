@@ -31,14 +31,16 @@ export class ProjectsService {
     try {
       return await this.unitOfWork.run(async (tx) => {
         const project = await this.projects.insert(tx, orgId, { ...input, description: input.description ?? '' });
+        const response = ProjectResponse.from(project);
         await this.audit.record(tx, actor, {
           orgId,
           action: 'project.created',
           entityType: 'project',
           entityId: project.id,
           changes: diffChanges({}, project, AUDITED),
+          data: response,
         });
-        return ProjectResponse.from(project);
+        return response;
       }, actor);
     } catch (error) {
       if (isUniqueViolation(error, 'projects_org_key_key')) {
@@ -89,15 +91,16 @@ export class ProjectsService {
       const current = await this.lockForChange(tx, actor, projectId, 'project.update', expected);
       const audited = diffChanges(current, changes, AUDITED);
       if (Object.keys(audited).length === 0) return ProjectResponse.from(current);
-      const updated = await this.projects.update(tx, projectId, changes);
+      const response = ProjectResponse.from(await this.projects.update(tx, projectId, changes));
       await this.audit.record(tx, actor, {
         orgId: current.orgId,
         action: 'project.updated',
         entityType: 'project',
         entityId: projectId,
         changes: audited,
+        data: response,
       });
-      return ProjectResponse.from(updated);
+      return response;
     });
   }
 
@@ -112,6 +115,7 @@ export class ProjectsService {
         entityType: 'project',
         entityId: projectId,
         changes: diffChanges(current, GONE, AUDITED),
+        data: ProjectResponse.from(current),
       });
       this.fileDeletions.drainAfter(tx);
     });

@@ -60,14 +60,16 @@ export class TasksService {
         labels: input.labels ?? [],
         createdBy: actor.id,
       });
+      const response = TaskResponse.from(task);
       await this.audit.record(tx, actor, {
         orgId: project.orgId,
         action: 'task.created',
         entityType: 'task',
         entityId: task.id,
         changes: diffChanges({}, task, AUDITED),
+        data: response,
       });
-      return TaskResponse.from(task);
+      return response;
     }, actor);
   }
 
@@ -149,15 +151,16 @@ export class TasksService {
       const set = Object.fromEntries(
         Object.keys(audited).map((field) => [field, changes[field as keyof UpdateTaskDto]]),
       ) as TaskChanges;
-      const updated = await this.tasks.update(tx, taskId, set);
+      const response = TaskResponse.from(await this.tasks.update(tx, taskId, set));
       await this.audit.record(tx, actor, {
         orgId: current.orgId,
         action: 'task.updated',
         entityType: 'task',
         entityId: taskId,
         changes: audited,
+        data: response,
       });
-      return TaskResponse.from(updated);
+      return response;
     });
   }
 
@@ -172,6 +175,7 @@ export class TasksService {
         entityType: 'task',
         entityId: taskId,
         changes: diffChanges(current, GONE, AUDITED),
+        data: TaskResponse.from(current),
       });
       this.fileDeletions.drainAfter(tx);
     });
