@@ -84,7 +84,7 @@ describe('API keys (§18)', () => {
   }
 
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ captureLogs: true });
     [org, other] = await Promise.all([createRoleOrg(t, 'Keys Org'), createRoleOrg(t, 'Other Org')]);
     const owner = client(t, org.users.owner);
     projectId = expectData<{ id: string }>(
@@ -362,6 +362,15 @@ describe('API keys (§18)', () => {
       expect(expectData<KeyBody>(await client(t, org.users.admin).get(keyUrl(someKey.id))).revokedAt).toBeNull();
       const viewer = await client(t, org.users.admin).get(`/api/v1/orgs/${org.orgId}/members/${org.users.viewer.id}`);
       expect(expectData<{ role: string }>(viewer).role).toBe('viewer');
+    });
+
+    it('the request log names the key, never its token', async () => {
+      const key = await createKey(org.users.admin, org.orgId);
+      const res = await withKey(key.token).get(`/api/v1/tasks/${taskId}`).expect(200);
+      const line = t.logs.find((l) => (l.req as { id?: string } | undefined)?.id === res.headers['x-request-id']);
+      expect(line).toMatchObject({ apiKeyId: key.id, res: { statusCode: 200 } });
+      expect(line).not.toHaveProperty('userId');
+      expect(JSON.stringify(t.logs)).not.toContain(key.token.slice(16));
     });
 
     it('401 for a malformed key, an unknown prefix and a wrong secret', async () => {

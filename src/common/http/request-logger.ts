@@ -8,7 +8,7 @@ type LoggedRequest = IncomingMessage &
 
 /**
  * One JSON line per request, written when the response is finished (or the connection closed
- * before it was): the request (id, method, URL, peer), the user and the route template when
+ * before it was): the request (id, method, URL, peer), the user (or API key) and the route template when
  * known, the status, the time taken in ms. Secret query parameters (`token`) are masked. 5xx lines are errors; 4xx and aborted ones warnings.
  *
  * Written by hand rather than with pino-http and nestjs-pino: those build two child loggers
@@ -41,6 +41,7 @@ export function requestLogger(logger: Logger) {
           remoteAddress: req.socket.remoteAddress,
         },
         userId: r.user?.id,
+        apiKeyId: r.principal?.kind === 'apiKey' ? r.principal.id : undefined,
         route: r.route ? `${r.baseUrl ?? ''}${r.route.path}` : undefined,
         res: { statusCode: status },
       };
