@@ -14,6 +14,7 @@ import {
 import { client, createRoleOrg, idemKey, RoleOrg } from './support/pt-helpers';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, registerUser, SignedInUser } from './support/users';
+import { verified, WebhookReceiver } from './support/webhook-receiver';
 
 const KEY_FIELDS = [
   'createdAt',
@@ -467,6 +468,41 @@ describe('API keys (§18)', () => {
     expect(Date.parse(shown)).toBeGreaterThanOrEqual(before - 5);
     await t.app.get(ApiKeyAuthenticator).flush();
     expect((await stored())!.toISOString()).toBe(shown);
+  });
+
+  it('webhook events say which kind acted, and a new key’s event never carries its token', async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const hook = expectData<{ id: string; secret: string }>(
+        await client(t, org.users.owner).post(`/api/v1/orgs/${org.orgId}/webhooks`, {
+          url: `${receiver.url}/events`,
+          events: ['api_key.created', 'api_key.revoked', 'task.created'],
+        }),
+        201,
+      );
+      const key = await createKey(org.users.admin, org.orgId, { name: 'Announced', role: 'member' });
+      const task = expectData<{ id: string }>(
+        await withKey(key.token).post(`/api/v1/projects/${projectId}/tasks`, { title: 'By a key' }),
+        201,
+      );
+      expectNoContent(await client(t, org.users.admin).delete(keyUrl(key.id)));
+      const hooks = await receiver.waitFor(3);
+      const events = hooks.map((h) =>
+        verified<{ type: string; actor: object; data: Record<string, unknown> }>(h, hook.secret),
+      );
+      const byType = Object.fromEntries(events.map((e) => [e.type, e]));
+      expect(byType['api_key.created']).toMatchObject({
+        actor: { type: 'user', id: org.users.admin.id },
+        data: { id: key.id, name: 'Announced', role: 'member', prefix: key.prefix, revokedAt: null },
+      });
+      expect(Object.keys(byType['api_key.created'].data).sort()).toEqual(KEY_FIELDS);
+      expect(byType['task.created']).toMatchObject({ actor: { type: 'apiKey', id: key.id }, data: { id: task.id } });
+      expect(byType['api_key.revoked'].data).toMatchObject({ id: key.id, revokedAt: expect.stringMatching(ISO_UTC) });
+      for (const h of hooks) expect(h.body).not.toContain(key.token.slice(16));
+      expectNoContent(await client(t, org.users.owner).delete(`/api/v1/webhooks/${hook.id}`));
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('a key dies with its org, on every instance', async () => {

@@ -40,15 +40,16 @@ export class ApiKeysService {
         createdBy: actor.id,
         expiresAt: input.expiresAt ?? null,
       });
-      const created = { ...ApiKeyResponse.from(key), token };
+      const response = ApiKeyResponse.from(key);
       await this.audit.record(tx, actor, {
         orgId,
         action: 'api_key.created',
         entityType: 'api_key',
         entityId: key.id,
-        changes: { name: [null, key.name], role: [null, key.role], expiresAt: [null, created.expiresAt] },
+        changes: { name: [null, key.name], role: [null, key.role], expiresAt: [null, response.expiresAt] },
+        data: response, // never the token: it is in the 201 alone
       });
-      return created;
+      return { ...response, token };
     }, actor);
   }
 
@@ -89,6 +90,7 @@ export class ApiKeysService {
         entityType: 'api_key',
         entityId: apiKeyId,
         changes: { revokedAt: [null, revokedAt.toISOString()] },
+        data: ApiKeyResponse.from({ ...key, revokedAt }),
       });
     }, actor);
   }
