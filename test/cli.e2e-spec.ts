@@ -76,20 +76,20 @@ describe('npm run cli', () => {
       const reverted = await cli(['migrate:revert'], url);
       expect(reverted).toMatchObject({ code: 0, stdout: 'Reverted the last migration\n' });
       expect(await applied(url)).toEqual(ALL.slice(0, -1));
-      // the last migration's down() ran: the invitations and password-reset tables are gone, the rest stays
+      // the last migration's down() ran: the webhook tables are gone, the rest stays
       const tables = async () =>
         (
           await query<{ table_name: string }>(
             url,
             `SELECT table_name FROM information_schema.tables
-              WHERE table_schema = 'public' AND table_name IN ('invitations', 'password_reset_tokens', 'session_families')
+              WHERE table_schema = 'public' AND table_name IN ('webhooks', 'webhook_events', 'webhook_deliveries', 'api_keys')
               ORDER BY table_name`,
           )
         ).map((c) => c.table_name);
-      expect(await tables()).toEqual(['session_families']);
+      expect(await tables()).toEqual(['api_keys']);
       expect((await cli(['migrate'], url)).code).toBe(0);
       expect(await applied(url)).toEqual(ALL);
-      expect(await tables()).toEqual(['invitations', 'password_reset_tokens', 'session_families']);
+      expect(await tables()).toEqual(['api_keys', 'webhook_deliveries', 'webhook_events', 'webhooks']);
     }, 60_000);
 
     it('as a deploy step: a server with MIGRATIONS_RUN=false is not ready until migrate has run', async () => {

@@ -11,6 +11,7 @@ import { ProjectsService } from '../projects/projects.service';
 import { TaskPriority, TaskStatus } from '../tasks/task.entity';
 import { TasksService } from '../tasks/tasks.service';
 import { UsersService } from '../users/users.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 
 export const DEMO_USER = { email: 'demo@tasklane.dev', password: 'tasklane-demo-1', name: 'Dana Demo' };
 export const DEMO_COLLEAGUE = { email: 'sam@tasklane.dev', password: 'tasklane-demo-1', name: 'Sam Colleague' };
@@ -26,6 +27,14 @@ const TASKS: [string, string, TaskStatus, TaskPriority, string[], number | null]
   ['Dark mode', 'Follow the system setting', 'canceled', 'low', ['ui'], null],
 ];
 
+/** The demo org's webhook: inactive, so that it calls nobody until someone points it at their own receiver. */
+export const DEMO_WEBHOOK = {
+  url: 'https://hooks.example.com/tasklane',
+  events: ['task.created', 'task.updated', 'comment.created'],
+  description: 'Demo: inactive. Point it at your receiver (PATCH url, active: true) to see events arrive.',
+  active: false,
+};
+
 /** A member-role API key of the demo org, for trying `Authorization: Bearer tl_…`. */
 export const DEMO_API_KEY_NAME = 'Demo integration';
 
@@ -37,7 +46,7 @@ export function demoSummary(apiKeyToken: string): string {
 }
 
 /**
- * Demo data for trying the API in Swagger UI: two users, an org, a pending invitation, an API key, two projects,
+ * Demo data for trying the API in Swagger UI: two users, an org, a pending invitation, an API key, an inactive webhook, two projects,
  * some tasks and comments,
  * made through the same services (and rules, and audit trail) as the API. Does nothing if the
  * demo user already exists. `npm run seed:demo`, or SEED_DEMO=true at boot.
@@ -56,6 +65,7 @@ export class DemoDataService implements OnApplicationBootstrap {
     private readonly projects: ProjectsService,
     private readonly tasks: TasksService,
     private readonly comments: CommentsService,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -83,6 +93,11 @@ export class DemoDataService implements OnApplicationBootstrap {
     await this.members.add(actor, asOwner, DEMO_COLLEAGUE.email, 'member');
     await this.invitations.create(actor, asOwner, { email: DEMO_INVITEE, role: 'viewer' });
     const apiKey = await this.apiKeys.create(actor, org.id, { name: DEMO_API_KEY_NAME, role: 'member' });
+    // Its URL is checked like any (with WEBHOOK_ALLOW_PRIVATE_TARGETS=false its name must resolve):
+    // the demo goes on without it when it cannot be saved.
+    await this.webhooks.create(org.id, DEMO_WEBHOOK).catch((error: Error) => {
+      this.logger.warn(`Demo webhook not created: ${error.message}`);
+    });
     const web = await this.projects.create(actor, org.id, {
       key: 'WEB',
       name: 'Website',

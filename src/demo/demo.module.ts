@@ -6,10 +6,20 @@ import { OrgsModule } from '../orgs/orgs.module';
 import { ProjectsModule } from '../projects/projects.module';
 import { TasksModule } from '../tasks/tasks.module';
 import { UsersModule } from '../users/users.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { DemoDataService } from './demo-data.service';
 
 @Module({
-  imports: [UsersModule, OrgsModule, InvitationsModule, ApiKeysModule, ProjectsModule, TasksModule, CommentsModule],
+  imports: [
+    UsersModule,
+    OrgsModule,
+    InvitationsModule,
+    ApiKeysModule,
+    ProjectsModule,
+    TasksModule,
+    CommentsModule,
+    WebhooksModule,
+  ],
   providers: [DemoDataService],
   exports: [DemoDataService],
 })

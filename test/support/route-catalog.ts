@@ -115,6 +115,12 @@ export async function createWorld(t: TestApp): Promise<World> {
     await as.post(`/api/v1/orgs/${orgId}/api-keys`, { name: 'World key', role: 'viewer' }),
     201,
   ).id;
+  // Pointed at a port where nothing listens, subscribed to an event the tests never cause: only its ping is sent.
+  const webhookId = expectData<{ id: string }>(
+    await as.post(`/api/v1/orgs/${orgId}/webhooks`, { url: 'http://127.0.0.1:9/world', events: ['org.deleted'] }),
+    201,
+  ).id;
+  const deliveryId = expectData<{ id: string }>(await as.post(`/api/v1/webhooks/${webhookId}/ping`, {}), 202).id;
   // Another session of the admin's (the `sid` of its access token): ending it leaves the one the tests use.
   const spare = await login(t, admin.email, admin.password);
   const claims = JSON.parse(Buffer.from(spare.accessToken.split('.')[1], 'base64url').toString()) as { sid: string };
@@ -130,6 +136,8 @@ export async function createWorld(t: TestApp): Promise<World> {
       commentId,
       attachmentId,
       invitationId,
+      webhookId,
+      deliveryId,
       apiKeyId,
       sessionId: claims.sid,
     },
