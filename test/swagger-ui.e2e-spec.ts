@@ -5,7 +5,7 @@ import { createTestApp, TestApp } from './support/test-app';
 import { registerUser, SignedInUser, uniqueEmail } from './support/users';
 
 // Swagger UI in a real browser (Debian's Chromium, driven by playwright-core): the Authorize
-// dialog's OAuth2 password flow, then the routes of invitations, password reset and sessions
+// dialog's OAuth2 password flow, then the routes of invitations, password reset, sessions and API keys
 // tried the way an explorer tries them — Try it out, fill in, Execute — and their answers read
 // off the page. Skipped, with a note, where Chromium is not installed (`.ci/run` installs it and
 // sets REQUIRE_BROWSER=1, so that CI never skips it).
@@ -157,6 +157,41 @@ if (!available) console.warn(`Swagger UI browser tests skipped: no Chromium at $
       );
       const after = (await tryOperation('get', '/api/v1/auth/sessions')).body!.data as { id: string }[];
       expect(after.map((s) => s.id)).toEqual([current!.id]);
+    }, 60_000);
+
+    it('creates an API key, authorizes with it under apiKey, and acts as the integration', async () => {
+      const org = await tryOperation('post', '/api/v1/orgs', {}, { name: 'Swagger Keys' });
+      const orgId = (org.body!.data as { id: string }).id;
+      const created = await tryOperation(
+        'post',
+        '/api/v1/orgs/{orgId}/api-keys',
+        { orgId },
+        { name: 'UI', role: 'viewer' },
+      );
+      expect(created).toMatchObject({ status: 201, body: { data: { name: 'UI', role: 'viewer' } } });
+      const { token } = created.body!.data as { token: string };
+      expect(token).toMatch(/^tl_[0-9a-f]{12}_/);
+
+      // Sign out of the OAuth2 flow (it would be sent first), then paste the key under apiKey.
+      await page.click('button.authorize');
+      const oauth = page.locator('.auth-container').filter({ hasText: 'oauth2' });
+      await oauth.locator('button.authorize', { hasText: 'Logout' }).click();
+      const apiKey = page.locator('.auth-container').filter({ hasText: 'apiKey' });
+      await apiKey.locator('input').fill(token);
+      await apiKey.locator('button.authorize').click();
+      await apiKey.getByText('Authorized').waitFor();
+      await page.locator('.modal-ux button.btn-done').first().click();
+
+      const orgs = await tryOperation('get', '/api/v1/orgs');
+      expect(orgs.status).toBe(200);
+      expect((orgs.body!.data as { id: string }[]).map((o) => o.id)).toEqual([orgId]);
+      // Where the document does not list apiKey, Swagger UI does not send the key at all.
+      expect((await tryOperation('get', '/api/v1/orgs/{orgId}/api-keys', { orgId })).status).toBe(401);
+      expect((await tryOperation('get', '/api/v1/orgs/{orgId}/members', { orgId })).status).toBe(200);
+      expect(await tryOperation('get', '/api/v1/auth/me')).toMatchObject({
+        status: 401,
+        body: { error: { code: 'UNAUTHENTICATED' } },
+      });
     }, 60_000);
   },
 );
