@@ -35,7 +35,7 @@ import { bearer, SignedInUser, token } from './support/users';
 function expected(
   event: Pick<AuditEventBody, 'orgId' | 'actorId' | 'action' | 'entityType' | 'entityId' | 'changes' | 'requestId'>,
 ): AuditEventBody {
-  return { ...event, id: expect.stringMatching(UUID), createdAt: expect.stringMatching(ISO_UTC) };
+  return { actorType: 'user', ...event, id: expect.stringMatching(UUID), createdAt: expect.stringMatching(ISO_UTC) };
 }
 
 const sortNewestFirst = (events: AuditEventBody[]): AuditEventBody[] =>

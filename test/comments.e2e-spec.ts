@@ -894,6 +894,7 @@ describe('comments', () => {
 
       const events = await auditEvents(t, org.orgId, owner, { entityType: 'comment', entityId: comment.id });
       const base = {
+        actorType: 'user',
         id: expect.stringMatching(UUID),
         orgId: org.orgId,
         entityType: 'comment',

@@ -588,7 +588,13 @@ describe('projects', () => {
       expectNoContent(await as(admin).delete(projectUrl(project.id)).set('X-Request-Id', deleteId));
 
       const events = await auditEvents(t, org.orgId, owner, { entityType: 'project', entityId: project.id });
-      const base = { orgId: org.orgId, actorId: admin.id, entityType: 'project', entityId: project.id };
+      const base = {
+        orgId: org.orgId,
+        actorType: 'user',
+        actorId: admin.id,
+        entityType: 'project',
+        entityId: project.id,
+      };
       expect(events).toEqual([
         {
           ...base,

@@ -775,6 +775,7 @@ describe('tasks', () => {
       const base = {
         id: expect.stringMatching(UUID),
         orgId: org.orgId,
+        actorType: 'user',
         actorId: member.id,
         entityType: 'task',
         entityId: task.id,

@@ -109,6 +109,7 @@ export interface TaskBody {
 export const AUDIT_KEYS = [
   'action',
   'actorId',
+  'actorType',
   'changes',
   'createdAt',
   'entityId',
@@ -121,6 +122,7 @@ export const AUDIT_KEYS = [
 export interface AuditEventBody {
   id: string;
   orgId: string;
+  actorType: 'user' | 'apiKey';
   actorId: string | null;
   action: string;
   entityType: string;

@@ -97,7 +97,7 @@ export async function auditRowsOfRequest(t: TestApp, id: string): Promise<AuditE
 
 async function selectAudit(t: TestApp, where: string, parameters: unknown[]): Promise<AuditEventBody[]> {
   const rows: (Omit<AuditEventBody, 'createdAt'> & { createdAt: Date })[] = await t.dataSource.query(
-    `SELECT id, org_id AS "orgId", actor_id AS "actorId", action, entity_type AS "entityType",
+    `SELECT id, org_id AS "orgId", actor_type AS "actorType", actor_id AS "actorId", action, entity_type AS "entityType",
             entity_id AS "entityId", changes, request_id AS "requestId", created_at AS "createdAt"
        FROM audit_events WHERE ${where} ORDER BY created_at DESC, id DESC`,
     parameters,
