@@ -132,6 +132,7 @@ describe('API keys (§18)', () => {
       expect(key.token).toMatch(TOKEN);
       expect(TOKEN.exec(key.token!)![1]).toBe(key.prefix);
       expect(res.headers.location).toBe(`/api/v1/api-keys/${key.id}`);
+      expect(res.headers['cache-control']).toBe('no-store');
 
       // Stored hashed: neither the token nor its secret is in the table.
       const [row]: { hash: Buffer; text: string }[] = await t.dataSource.query(
@@ -261,6 +262,17 @@ describe('API keys (§18)', () => {
       );
       expectError(await member.patch(`/api/v1/comments/${theirs.id}`, { body: 'Not yours' }), 403, 'FORBIDDEN');
       expectError(await member.delete(`/api/v1/projects/${projectId}`), 403, 'FORBIDDEN');
+      // A key is nobody's assignee: a 400 naming the field, for the key itself and for a person's write.
+      expectValidationFailed(await member.patch(`/api/v1/tasks/${task.id}`, { assigneeId: memberKey.id }), [
+        'assigneeId',
+      ]);
+      expectValidationFailed(
+        await client(t, org.users.member).post(`/api/v1/projects/${projectId}/tasks`, {
+          title: 'Assigned to a key',
+          assigneeId: memberKey.id,
+        }),
+        ['assigneeId'],
+      );
       expectNoContent(await member.delete(`/api/v1/tasks/${task.id}`));
     });
 

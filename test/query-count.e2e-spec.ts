@@ -48,7 +48,9 @@ describe('SQL statements per request', () => {
       t.http().get(`/api/v1/tasks/${taskId}`).set(bearer(token)).expect(200),
     );
     expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/FROM tasks t\s+JOIN org_principals m ON m\.org_id = t\.org_id AND m\.principal_id = \$2/);
+    expect(statements[0]).toMatch(
+      /FROM tasks t\s+JOIN org_principals m ON m\.org_id = t\.org_id AND m\.principal_id = \$2/,
+    );
   });
 
   it('with an API key, the same single statement once the key has been checked (§18: no round trip per request)', async () => {

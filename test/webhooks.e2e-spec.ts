@@ -132,6 +132,7 @@ describe('webhooks (§19)', () => {
       expect(webhook.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
       expect(res.headers.location).toBe(webhookUrl(webhook.id));
       expect(res.headers.etag).toBe(etag(1));
+      expect(res.headers['cache-control']).toBe('no-store');
 
       const read = await client(t, org.users.admin).get(res.headers.location as string);
       const got = expectData<WebhookBody>(read);
@@ -492,7 +493,7 @@ describe('webhooks (§19)', () => {
         attempts: 0,
         lastStatusCode: null,
         lastError: null,
-        nextAttemptAt: null,
+        nextAttemptAt: expect.stringMatching(ISO_UTC), // the first attempt is due at once
       });
       const [hook] = await receiver.waitFor(1, { filter: hooksAt('/ping') });
       const event = verified<EventBody>(hook, webhook.secret);
@@ -643,6 +644,19 @@ describe('webhook targets with WEBHOOK_ALLOW_PRIVATE_TARGETS=false (the producti
       await client(t, org.users.admin).patch(webhookUrl(webhook.id), { url: 'https://10.1.1.1/' }),
       ['url'],
     );
+  });
+
+  it('a PATCH with a URL tells nothing about it to someone who may not change the webhook (access before DNS)', async () => {
+    const webhook = expectData<WebhookBody>(await create('https://93.184.216.34/hook'), 201);
+    const probe = { url: 'https://localhost/hook' }; // a 400 "private address" for an admin
+    expectError(await client(t, org.users.outsider).patch(webhookUrl(webhook.id), probe), 404, 'NOT_FOUND');
+    expectError(
+      await client(t, org.users.outsider).patch(webhookUrl('00000000-0000-4000-8000-000000000000'), probe),
+      404,
+      'NOT_FOUND',
+    );
+    expectError(await client(t, org.users.member).patch(webhookUrl(webhook.id), probe), 403, 'FORBIDDEN');
+    expectValidationFailed(await client(t, org.users.admin).patch(webhookUrl(webhook.id), probe), ['url']);
   });
 
   it('checked again at delivery: a stored URL now private is not contacted; the attempt says why', async () => {

@@ -89,7 +89,8 @@ describe('the access matrix', () => {
       const key: Principal = { kind: 'apiKey', id: KEY_ID, orgId: ORG_ID, role };
       const target = { role, ownerId: mine ? KEY_ID : SOMEONE_ELSE };
       expect(can(key, action, target)).toBe(allowed);
-      if (!allowed) expect(() => requireAccess(key, action, target)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+      if (!allowed)
+        expect(() => requireAccess(key, action, target)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
     },
   );
 

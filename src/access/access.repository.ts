@@ -7,7 +7,7 @@ import type { Transaction } from '../database/unit-of-work';
 
 /**
  * The principal's role in an organization, read from memberships (which the orgs module owns
- * and writes; this reads only).
+ * and writes; this reads only) and, for API keys, api_keys — through the org_principals view.
  */
 @Injectable()
 export class AccessRepository {
@@ -21,5 +21,14 @@ export class AccessRepository {
     };
     const [row] = await (tx ? tx.rows<{ role: OrgRole }>(statement) : this.db.rows<{ role: OrgRole }>(statement));
     return row?.role;
+  }
+
+  /** Whether this person is a member of the org (people only: an API key is nobody's assignee). */
+  async isMember(userId: string, orgId: string, tx: Transaction): Promise<boolean> {
+    const rows = await tx.rows({
+      text: 'SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2',
+      values: [orgId, userId],
+    });
+    return rows.length > 0;
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
 import { Actor, CurrentActor } from '../common/auth/auth-user';
@@ -21,6 +21,7 @@ export class ApiKeysController {
 
   @Post('orgs/:orgId/api-keys')
   @OrgAccess('apiKey.create')
+  @Header('Cache-Control', 'no-store') // the token, shown this once
   @Created((key: ApiKeyResponse) => apiPath('api-keys', key.id))
   @ApiOperation({
     summary: 'Create an API key for the organization (admin+)',

@@ -55,7 +55,29 @@ describe('parseEnvironment', () => {
       INVITATIONS_PER_HOUR: 100,
       JOB_WORKERS: true,
       JOB_POLL_INTERVAL_MS: 2000,
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: true,
+      WEBHOOK_RETRY_DELAY_SECONDS: 30,
     });
+  });
+
+  it('allows private webhook targets by default outside production only, and either way when told', () => {
+    expect(parseEnvironment({ NODE_ENV: 'test' }).WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(true);
+    expect(parseEnvironment({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' }).WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(false);
+    const production = { ...PRODUCTION, JWT_SECRET: STRONG_SECRET };
+    expect(parseEnvironment(production).WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(false);
+    expect(
+      parseEnvironment({ ...production, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }).WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    ).toBe(true);
+    expect(envErrorOf({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'maybe' }).variable).toBe('WEBHOOK_ALLOW_PRIVATE_TARGETS');
+  });
+
+  it('keeps webhook retries going for 24 hours: WEBHOOK_RETRY_DELAY_SECONDS of 23 or more, but under test', () => {
+    expect(envErrorOf({ WEBHOOK_RETRY_DELAY_SECONDS: '22' }).variable).toBe('WEBHOOK_RETRY_DELAY_SECONDS');
+    expect(parseEnvironment({ WEBHOOK_RETRY_DELAY_SECONDS: '23' }).WEBHOOK_RETRY_DELAY_SECONDS).toBe(23);
+    expect(parseEnvironment({ NODE_ENV: 'test', WEBHOOK_RETRY_DELAY_SECONDS: '1' }).WEBHOOK_RETRY_DELAY_SECONDS).toBe(
+      1,
+    );
+    expect(envErrorOf({ WEBHOOK_RETRY_DELAY_SECONDS: '301' }).variable).toBe('WEBHOOK_RETRY_DELAY_SECONDS');
   });
 
   it('checks the mail settings', () => {

@@ -195,9 +195,9 @@ export class TasksService {
     return current;
   }
 
-  /** The assignee must belong to the task's org. */
+  /** The assignee must be a person who belongs to the task's org. */
   private async assertMember(tx: Transaction, orgId: string, userId: string): Promise<void> {
-    if (await this.access.roleIn({ kind: 'user', id: userId }, orgId, tx)) return;
+    if (await this.access.isMember(userId, orgId, tx)) return;
     throw new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
       { field: 'assigneeId', message: 'assigneeId must be a member of the organization' },
     ]);

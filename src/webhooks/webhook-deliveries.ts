@@ -39,8 +39,9 @@ export class WebhookDeliveries {
     this.job = jobs.define<DeliveryJob>({
       name: 'webhook.deliver',
       // Only for a handler that threw (the database unreachable) or a process that died mid-attempt:
-      // failed HTTP attempts are scheduled by the handler itself.
-      retryLimit: 5,
+      // failed HTTP attempts are scheduled by the handler itself. Backing off from the base delay,
+      // 12 retries span days, so that a long database outage leaves no delivery without its job.
+      retryLimit: 12,
       retryDelaySeconds: config.env.WEBHOOK_RETRY_DELAY_SECONDS,
       // The request's 10 s, and the two small transactions around it.
       timeoutSeconds: 30,

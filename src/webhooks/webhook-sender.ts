@@ -98,7 +98,8 @@ export class WebhookSender {
           lookup: this.targets.lookup,
           // One connection per attempt, to the address just checked: no pooled socket from before.
           agent: false,
-          ...(url.protocol === 'https:' && !isIP(host) ? { servername: host } : {}),
+          // SNI takes the name without a trailing dot (RFC 6066).
+          ...(url.protocol === 'https:' && !isIP(host) ? { servername: host.replace(/\.$/, '') } : {}),
         },
         (res) => {
           const statusCode = res.statusCode ?? 0;

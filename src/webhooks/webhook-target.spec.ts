@@ -166,6 +166,12 @@ describe('retry schedule', () => {
     expect(retryDelaySeconds(RETRY_STEPS.length, 30)).toBeNull();
     expect(MAX_ATTEMPTS).toBe(11);
   });
+
+  it('spans 24 hours with the smallest base allowed outside tests (23 s), and not with 22', () => {
+    const span = (base: number) => RETRY_STEPS.reduce((sum, _, attempt) => sum + retryDelaySeconds(attempt, base)!, 0);
+    expect(span(23)).toBeGreaterThanOrEqual(24 * 3600);
+    expect(span(22)).toBeLessThan(24 * 3600);
+  });
 });
 
 describe('WebhookSender: the target checked again at delivery time', () => {

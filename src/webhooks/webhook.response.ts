@@ -96,7 +96,7 @@ export class WebhookDeliveryResponse {
     format: 'date-time',
     maxLength: 30,
     nullable: true,
-    description: 'When the next retry is due (null once settled)',
+    description: 'When the next attempt is due (the first: at creation; null once settled)',
   })
   nextAttemptAt: string | null;
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
 import { Actor, CurrentActor } from '../common/auth/auth-user';
@@ -39,6 +39,7 @@ export class WebhooksController {
 
   @Post('orgs/:orgId/webhooks')
   @OrgAccess('webhook.create')
+  @Header('Cache-Control', 'no-store') // the secret, shown this once
   @Created((webhook: WebhookResponse) => apiPath('webhooks', webhook.id))
   @ApiOperation({
     summary: "Subscribe a URL to the organization's events (admin+)",

@@ -123,7 +123,11 @@ export class WebhooksRepository {
     return this.paginator.pageOf(rows, page);
   }
 
-  /** The webhook and the principal's role in its org; none when either is missing. Locked when in `tx`. */
+  /**
+   * The webhook and the principal's role in its org; none when either is missing. Locked when in
+   * `tx` — FOR NO KEY UPDATE, which the deliveries' foreign key checks (KEY SHARE) do not wait
+   * for: audited changes of the org go on while its webhook is being changed.
+   */
   async findForPrincipal(
     principal: Principal,
     webhookId: string,
@@ -131,7 +135,7 @@ export class WebhooksRepository {
   ): Promise<(WebhookRow & { callerRole: OrgRole }) | undefined> {
     const statement = {
       text: `SELECT ${COLUMNS}, m.role AS "callerRole" FROM webhooks w ${joinMembership('w.org_id', '$2')}
-              WHERE w.id = $1${tx ? ' FOR UPDATE OF w' : ''}`,
+              WHERE w.id = $1${tx ? ' FOR NO KEY UPDATE OF w' : ''}`,
       values: [webhookId, principal.id],
     };
     const [row] = tx
@@ -169,8 +173,8 @@ export class WebhooksRepository {
                INSERT INTO webhook_events (id, org_id, type, payload, created_at)
                SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::timestamptz WHERE EXISTS (SELECT 1 FROM subscribers) RETURNING id
              )
-             INSERT INTO webhook_deliveries (webhook_id, event_id)
-             SELECT s.id, e.id FROM subscribers s, e RETURNING id`,
+             INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at)
+             SELECT s.id, e.id, now() FROM subscribers s, e RETURNING id`,
       values: [event.id, event.orgId, event.type, event.payload, event.createdAt],
     });
     return rows.map((row) => row.id);
@@ -182,7 +186,7 @@ export class WebhooksRepository {
       text: `WITH e AS (
                INSERT INTO webhook_events (id, org_id, type, payload, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id, type
              ), d AS (
-               INSERT INTO webhook_deliveries (webhook_id, event_id) SELECT $6::uuid, e.id FROM e RETURNING *
+               INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at) SELECT $6::uuid, e.id, now() FROM e RETURNING *
              )
              SELECT ${DELIVERY_COLUMNS} FROM d JOIN e ON e.id = d.event_id`,
       values: [event.id, event.orgId, event.type, event.payload, event.createdAt, webhookId],
@@ -194,8 +198,8 @@ export class WebhooksRepository {
   async redeliver(tx: Transaction, webhookId: string, deliveryId: string): Promise<DeliveryRow | undefined> {
     const [row] = await tx.rows<DeliveryRow>({
       text: `WITH d AS (
-               INSERT INTO webhook_deliveries (webhook_id, event_id)
-               SELECT webhook_id, event_id FROM webhook_deliveries WHERE id = $1 AND webhook_id = $2 RETURNING *
+               INSERT INTO webhook_deliveries (webhook_id, event_id, next_attempt_at)
+               SELECT webhook_id, event_id, now() FROM webhook_deliveries WHERE id = $1 AND webhook_id = $2 RETURNING *
              )
              SELECT ${DELIVERY_COLUMNS} FROM d JOIN webhook_events e ON e.id = d.event_id`,
       values: [deliveryId, webhookId],

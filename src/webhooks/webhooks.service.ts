@@ -77,7 +77,12 @@ export class WebhooksService {
     input: UpdateWebhookDto,
     expected: ExpectedVersions,
   ): Promise<WebhookResponse> {
-    const url = input.url === undefined ? undefined : await this.checkedUrl(input.url);
+    let url: string | undefined;
+    if (input.url !== undefined) {
+      // Access first: resolving a name is work (and an answer) only for those who may change the webhook.
+      await this.readable(actor, webhookId, 'webhook.update');
+      url = await this.checkedUrl(input.url);
+    }
     return this.unitOfWork.run(async (tx) => {
       const current = await this.lockForChange(tx, actor, webhookId, 'webhook.update', expected);
       const changes = changed(current, { ...input, url });
