@@ -17,10 +17,10 @@ const LAYERS = {
   health: ['config', 'logging', 'database', 'storage', 'jobs', 'common'],
   lifecycle: ['config', 'logging', 'common', 'health'],
   // features, bottom up
-  // webhooks sits below audit: every audited change records its webhook event through the
-  // outbox (audit → webhooks, never the reverse).
-  webhooks: ['config', 'logging', 'database', 'common', 'access', 'jobs', 'health'],
-  audit: ['config', 'database', 'common', 'access', 'webhooks'],
+  // audit publishes each event through an AuditEventSink it declares; the webhooks outbox provides
+  // it from above, so that webhooks may audit their own changes (webhooks → audit, never the reverse).
+  audit: ['config', 'database', 'common', 'access'],
+  webhooks: ['config', 'logging', 'database', 'common', 'access', 'jobs', 'health', 'audit'],
   orgs: ['config', 'database', 'storage', 'common', 'access', 'audit'],
   users: ['config', 'logging', 'database', 'storage', 'common', 'access', 'audit', 'sessions', 'orgs'],
   invitations: ['config', 'database', 'common', 'access', 'audit', 'mail', 'orgs', 'users'],

@@ -232,6 +232,34 @@ describe('webhooks (§19)', () => {
       expectError(await client(t, org.users.admin).get(webhookUrl(webhook.id)), 404, 'NOT_FOUND');
       expectError(await client(t, org.users.admin).delete(webhookUrl(webhook.id)), 404, 'NOT_FOUND');
     });
+
+    it('audits creating, changing and deleting a webhook (changed fields, never the secret)', async () => {
+      const webhook = await createWebhook({ url: `${receiver.url}/audited`, events: ['task.created'] });
+      expectData(
+        await client(t, org.users.admin).patch(webhookUrl(webhook.id), { events: ['task.updated'], active: false }),
+      );
+      expectNoContent(await client(t, org.users.owner).delete(webhookUrl(webhook.id)));
+      const events = await auditEvents(t, org.orgId, org.users.owner, { entityType: 'webhook', entityId: webhook.id });
+      expect(events.map((e) => [e.action, e.actorType, e.actorId])).toEqual([
+        ['webhook.deleted', 'user', org.users.owner.id],
+        ['webhook.updated', 'user', org.users.admin.id],
+        ['webhook.created', 'user', org.users.admin.id],
+      ]);
+      expect(events[2].changes).toEqual({
+        url: [null, `${receiver.url}/audited`],
+        events: [null, ['task.created']],
+        description: [null, ''],
+        active: [null, true],
+      });
+      expect(events[1].changes).toEqual({ events: [['task.created'], ['task.updated']], active: [true, false] });
+      expect(events[0].changes).toMatchObject({ url: [`${receiver.url}/audited`, null], active: [false, null] });
+      const rows: { text: string }[] = await t.dataSource.query(
+        'SELECT row_to_json(e)::text AS text FROM audit_events e WHERE entity_id = $1',
+        [webhook.id],
+      );
+      expect(rows).toHaveLength(3);
+      for (const row of rows) expect(row.text).not.toContain(webhook.secret.slice(6));
+    });
   });
 
   // -------------------------------------------------------------------------------------------

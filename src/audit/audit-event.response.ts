@@ -11,6 +11,7 @@ export const AUDIT_ENTITY_TYPES = [
   'comment',
   'attachment',
   'api_key',
+  'webhook',
 ] as const;
 
 export class AuditEventResponse {

@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { CursorPaginator, KeysetPage } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import type { Transaction } from '../database/unit-of-work';
-import { hasSubscribers } from '../webhooks/webhook-subscriptions';
 import { AuditEvent } from './audit-event.entity';
+import { AUDIT_EVENT_SINK, AuditEventSink } from './audit-event-sink';
 
 export interface AuditEventFilters {
   entityType?: string;
@@ -25,28 +25,33 @@ export type NewAuditEvent = Pick<
 export interface InsertedAuditEvent {
   id: string;
   createdAt: Date;
-  /** A webhook of the org subscribes to this action. */
-  subscribed: boolean;
+  /** Someone (a webhook of the org) wants this event published (AuditEventSink). */
+  wanted: boolean;
 }
 
 /** All SQL for audit_events, an append-only table: rows are inserted and read, never changed. */
 @Injectable()
 export class AuditRepository {
+  private readonly insertText: string;
+
   constructor(
     @InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>,
     private readonly paginator: CursorPaginator,
-  ) {}
+    @Inject(AUDIT_EVENT_SINK) sink: AuditEventSink,
+  ) {
+    this.insertText = `INSERT INTO audit_events (org_id, actor_id, action, entity_type, entity_id, changes, request_id, actor_type)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             RETURNING id, created_at AS "createdAt",
+                       ${sink.wantedExpression('audit_events.org_id', 'audit_events.action')} AS "wanted"`;
+  }
 
   /**
-   * Inserts the event: its id and time, and whether a webhook of the org subscribes to it (asked in
-   * the same statement, so that an org without webhooks pays no extra one).
+   * Inserts the event: its id and time, and whether it is wanted published (asked in the same
+   * statement, so that an org without webhooks pays no extra one).
    */
   async insert(tx: Transaction, event: NewAuditEvent): Promise<InsertedAuditEvent> {
     const [row] = await tx.rows<InsertedAuditEvent>({
-      text: `INSERT INTO audit_events (org_id, actor_id, action, entity_type, entity_id, changes, request_id, actor_type)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             RETURNING id, created_at AS "createdAt",
-                       ${hasSubscribers('audit_events.org_id', 'audit_events.action')} AS "subscribed"`,
+      text: this.insertText,
       values: [
         event.orgId,
         event.actorId,

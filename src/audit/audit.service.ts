@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Actor } from '../common/auth/auth-user';
 import { listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import type { Transaction } from '../database/unit-of-work';
-import { WebhookOutbox } from '../webhooks/webhook-outbox';
+import { AUDIT_EVENT_SINK, AuditEventSink } from './audit-event-sink';
 import { AUDIT_ENTITY_TYPES, AuditEventResponse } from './audit-event.response';
 import { AuditRepository } from './audit.repository';
 import { ListAuditEventsQuery } from './dto/list-audit-events.query';
@@ -44,14 +44,14 @@ export function diffChanges(before: object, after: object, fields: readonly stri
 /**
  * The audit trail. `record` takes the transaction of the change itself, so that a change that
  * fails leaves no event and an event never describes a change that did not happen. Each event is
- * also the webhook event of the change (contract §19): the webhooks outbox records it in the same
- * transaction when a webhook of the org subscribes to it.
+ * also the webhook event of the change (contract §19): the AuditEventSink (the webhooks outbox)
+ * records it in the same transaction when a webhook of the org subscribes to it.
  */
 @Injectable()
 export class AuditService {
   constructor(
     private readonly events: AuditRepository,
-    private readonly webhooks: WebhookOutbox,
+    @Inject(AUDIT_EVENT_SINK) private readonly published: AuditEventSink,
   ) {}
 
   /** Also the webhook event of the change, to the org's webhooks that subscribe to it, in the same transaction. */
@@ -63,8 +63,8 @@ export class AuditService {
       actorId: actor.id,
       requestId: actor.requestId,
     });
-    if (!inserted.subscribed) return;
-    await this.webhooks.record(tx, {
+    if (!inserted.wanted) return;
+    await this.published.record(tx, {
       id: inserted.id,
       type: event.action,
       createdAt: inserted.createdAt.toISOString(),

@@ -95,7 +95,7 @@ export class DemoDataService implements OnApplicationBootstrap {
     const apiKey = await this.apiKeys.create(actor, org.id, { name: DEMO_API_KEY_NAME, role: 'member' });
     // Its URL is checked like any (with WEBHOOK_ALLOW_PRIVATE_TARGETS=false its name must resolve):
     // the demo goes on without it when it cannot be saved.
-    await this.webhooks.create(org.id, DEMO_WEBHOOK).catch((error: Error) => {
+    await this.webhooks.create(actor, org.id, DEMO_WEBHOOK).catch((error: Error) => {
       this.logger.warn(`Demo webhook not created: ${error.message}`);
     });
     const web = await this.projects.create(actor, org.id, {

@@ -1,5 +1,5 @@
 /**
- * The event types a webhook may subscribe to: the audit actions (contract §12, §16, §18), each
+ * The event types a webhook may subscribe to: the audit actions (contract §12, §16, §18, §19), each
  * delivered when an audited change of that kind commits. `ping` is not among them: it is sent
  * only by the ping route, to the webhook pinged, whatever its `events`.
  */
@@ -26,6 +26,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'invitation.revoked',
   'api_key.created',
   'api_key.revoked',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { AUDIT_EVENT_SINK } from '../audit/audit-event-sink';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PaginationModule } from '../common/pagination/pagination.module';
 import { AppConfig } from '../config/app-config';
@@ -15,10 +16,11 @@ import { Webhook } from './webhook.entity';
 import { WebhooksRepository } from './webhooks.repository';
 
 /**
- * The webhooks' storage and delivery, without their routes: what the audit trail needs to record
- * events (WebhookOutbox), and what the webhooks routes build on. Kept apart from WebhooksModule so
- * that the audit trail depends on the outbox only, never on the webhooks controller.
+ * The webhooks' storage and delivery, without their routes: the audit trail's AuditEventSink
+ * (WebhookOutbox, bound to AUDIT_EVENT_SINK; global, so that the audit trail needs no import of
+ * it), and what the webhooks routes build on.
  */
+@Global()
 @Module({
   imports: [TypeOrmModule.forFeature([Webhook, StoredWebhookEvent, WebhookDelivery]), PaginationModule, HealthModule],
   providers: [
@@ -37,7 +39,8 @@ import { WebhooksRepository } from './webhooks.repository';
     WebhookMetrics,
     WebhookDeliveries,
     WebhookOutbox,
+    { provide: AUDIT_EVENT_SINK, useExisting: WebhookOutbox },
   ],
-  exports: [WebhookOutbox, WebhookDeliveries, WebhooksRepository, WebhookSecrets, WebhookTargets],
+  exports: [AUDIT_EVENT_SINK, WebhookOutbox, WebhookDeliveries, WebhooksRepository, WebhookSecrets, WebhookTargets],
 })
 export class WebhookOutboxModule {}

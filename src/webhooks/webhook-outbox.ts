@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import type { AuditEventSink } from '../audit/audit-event-sink';
 import type { Transaction } from '../database/unit-of-work';
+import { hasSubscribers } from './webhook-subscriptions';
 import { WebhookDeliveries } from './webhook-deliveries';
 import { NewEvent, WebhooksRepository } from './webhooks.repository';
 
@@ -22,11 +24,15 @@ export interface WebhookEventBody {
  * serialized here, once: every attempt sends these bytes.
  */
 @Injectable()
-export class WebhookOutbox {
+export class WebhookOutbox implements AuditEventSink {
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly deliveries: WebhookDeliveries,
   ) {}
+
+  wantedExpression(orgColumn: string, actionColumn: string): string {
+    return hasSubscribers(orgColumn, actionColumn);
+  }
 
   async record(tx: Transaction, event: WebhookEventBody): Promise<void> {
     const deliveryIds = await this.webhooks.recordEvent(tx, storedEvent(event));

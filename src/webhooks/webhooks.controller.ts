@@ -47,8 +47,12 @@ export class WebhooksController {
   })
   @ApiEnvelope(CreatedWebhookResponse, HttpStatus.CREATED, 'Created; Location points at the webhook')
   @ApiErrors(403, 404)
-  create(@CurrentMembership() caller: Membership, @Body() body: CreateWebhookDto): Promise<CreatedWebhookResponse> {
-    return this.webhooks.create(caller.orgId, body);
+  create(
+    @CurrentActor() actor: Actor,
+    @CurrentMembership() caller: Membership,
+    @Body() body: CreateWebhookDto,
+  ): Promise<CreatedWebhookResponse> {
+    return this.webhooks.create(actor, caller.orgId, body);
   }
 
   @Get('webhooks/:webhookId')

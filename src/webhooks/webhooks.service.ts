@@ -8,6 +8,7 @@ import { ExpectedVersions, versionMatches } from '../common/http/etag';
 import { listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import { Transaction, UnitOfWork } from '../database/unit-of-work';
+import { AuditService, diffChanges } from '../audit/audit.service';
 import { CreateWebhookDto, ListDeliveriesQuery, ListWebhooksQuery, UpdateWebhookDto } from './dto/webhook.dto';
 import { PING_EVENT } from './webhook-event-types';
 import { WebhookDeliveries } from './webhook-deliveries';
@@ -19,11 +20,16 @@ import { WebhookChanges, WebhookRow, WebhooksRepository } from './webhooks.repos
 
 type WebhookWithRole = WebhookRow & { callerRole: OrgRole };
 
+/** What the audit trail records of a webhook's changes (never its secret). */
+const AUDITED_FIELDS = ['url', 'events', 'description', 'active'] as const;
+const DELETED = { url: null, events: null, description: null, active: null };
+
 /**
  * Webhooks (§19): admins of an org subscribe URLs to its events; Tasklane signs and POSTs each
  * event to them (WebhookOutbox records them, WebhookDeliveries sends them). URLs are checked
  * when saved (WebhookTargets) and again at each delivery. The secret is generated here and shown
- * once. People only: the access matrix refuses API keys every webhook action.
+ * once. Creating, changing and deleting a webhook is audited (`webhook.*`, never the secret).
+ * People only: the access matrix refuses API keys every webhook action.
  */
 @Injectable()
 export class WebhooksService {
@@ -32,11 +38,12 @@ export class WebhooksService {
     private readonly deliveries: WebhookDeliveries,
     private readonly secrets: WebhookSecrets,
     private readonly targets: WebhookTargets,
+    private readonly audit: AuditService,
     private readonly unitOfWork: UnitOfWork,
   ) {}
 
   /** Admin+, as @OrgAccess('webhook.create') checked. */
-  async create(orgId: string, input: CreateWebhookDto): Promise<CreatedWebhookResponse> {
+  async create(actor: Actor, orgId: string, input: CreateWebhookDto): Promise<CreatedWebhookResponse> {
     const url = await this.checkedUrl(input.url);
     const secret = this.secrets.generate();
     return this.unitOfWork.run(async (tx) => {
@@ -48,7 +55,16 @@ export class WebhooksService {
         active: input.active ?? true,
         secretSealed: this.secrets.seal(secret),
       });
-      return { ...WebhookResponse.from(webhook), secret };
+      const response = WebhookResponse.from(webhook);
+      await this.audit.record(tx, actor, {
+        orgId,
+        action: 'webhook.created',
+        entityType: 'webhook',
+        entityId: webhook.id,
+        changes: diffChanges({}, response, AUDITED_FIELDS),
+        data: response, // never the secret: it is in the 201 alone
+      });
+      return { ...response, secret };
     });
   }
 
@@ -87,15 +103,32 @@ export class WebhooksService {
       const current = await this.lockForChange(tx, actor, webhookId, 'webhook.update', expected);
       const changes = changed(current, { ...input, url });
       if (Object.keys(changes).length === 0) return WebhookResponse.from(current);
-      return WebhookResponse.from(await this.webhooks.update(tx, webhookId, changes));
+      const updated = WebhookResponse.from(await this.webhooks.update(tx, webhookId, changes));
+      await this.audit.record(tx, actor, {
+        orgId: current.orgId,
+        action: 'webhook.updated',
+        entityType: 'webhook',
+        entityId: webhookId,
+        changes: diffChanges(current, changes, AUDITED_FIELDS),
+        data: updated,
+      });
+      return updated;
     });
   }
 
   /** Admin+ of its org; its deliveries go with it (jobs still queued for them then do nothing). */
   async delete(actor: Actor, webhookId: string, expected: ExpectedVersions): Promise<void> {
     await this.unitOfWork.run(async (tx) => {
-      await this.lockForChange(tx, actor, webhookId, 'webhook.delete', expected);
+      const current = await this.lockForChange(tx, actor, webhookId, 'webhook.delete', expected);
       await this.webhooks.delete(tx, webhookId);
+      await this.audit.record(tx, actor, {
+        orgId: current.orgId,
+        action: 'webhook.deleted',
+        entityType: 'webhook',
+        entityId: webhookId,
+        changes: diffChanges(current, DELETED, AUDITED_FIELDS),
+        data: WebhookResponse.from(current),
+      });
     });
   }
 
