@@ -3,7 +3,7 @@ import { requireAccess } from '../access/access-policy';
 import { AuditService } from '../audit/audit.service';
 import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
-import { listScope } from '../common/pagination/cursor-paginator';
+import { inCreationOrder, listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import { UnitOfWork } from '../database/unit-of-work';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
@@ -55,16 +55,16 @@ export class ApiKeysService {
 
   /** Admin+, as @OrgAccess('apiKey.read') checked. Newest first unless asked otherwise. */
   list(orgId: string, query: ListApiKeysQuery): Promise<Page<ApiKeyResponse>> {
-    return this.keys.list(orgId, {
-      scope: listScope('api-keys', { orgId, sort: query.sort }),
-      sortColumn: 'k.created_at',
-      idColumn: 'k.id',
-      direction: query.sort.startsWith('-') ? 'DESC' : 'ASC',
-      position: (k) => [k.createdAt.toISOString(), k.id],
-      map: (k) => ApiKeyResponse.from(k, this.authenticator.lastUse(k.id)),
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    return this.keys.list(
+      orgId,
+      inCreationOrder(
+        'k',
+        listScope('api-keys', { orgId, sort: query.sort }),
+        query.sort.startsWith('-') ? 'DESC' : 'ASC',
+        (k) => ApiKeyResponse.from(k, this.authenticator.lastUse(k.id)),
+        query,
+      ),
+    );
   }
 
   /** Admin+ of the key's org. */

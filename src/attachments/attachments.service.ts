@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
 import type { StoredFile } from '../common/http/stored-file.response';
-import { listScope } from '../common/pagination/cursor-paginator';
+import { inCreationOrder, listScope } from '../common/pagination/cursor-paginator';
 import { ListQuery } from '../common/pagination/list.query';
 import { Page } from '../common/pagination/page';
 import { contentDisposition } from '../common/uploads/filename';
@@ -86,16 +86,10 @@ export class AttachmentsService {
   /** Any member, newest first. */
   async list(principal: Principal, taskId: string, query: ListQuery): Promise<Page<AttachmentResponse>> {
     await this.tasks.authorize(principal, taskId, 'attachment.read');
-    return this.attachments.list(taskId, {
-      scope: listScope('attachments', { taskId }),
-      sortColumn: 'a.created_at',
-      idColumn: 'a.id',
-      direction: 'DESC',
-      position: (a) => [a.createdAt.toISOString(), a.id],
-      map: AttachmentResponse.from,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    return this.attachments.list(
+      taskId,
+      inCreationOrder('a', listScope('attachments', { taskId }), 'DESC', AttachmentResponse.from, query),
+    );
   }
 
   /** Any member: the bytes, with what a download needs to describe them. */

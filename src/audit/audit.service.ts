@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor } from '../common/auth/auth-user';
-import { listScope } from '../common/pagination/cursor-paginator';
+import { inCreationOrder, listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import type { Transaction } from '../database/unit-of-work';
 import { AUDIT_EVENT_SINK, AuditEventSink } from './audit-event-sink';
@@ -77,15 +77,13 @@ export class AuditService {
   /** Admin+, as @OrgAccess('audit.read') checked. Newest first. */
   list(orgId: string, query: ListAuditEventsQuery): Promise<Page<AuditEventResponse>> {
     const { limit, cursor, ...filters } = query;
-    return this.events.list(orgId, filters, {
-      scope: listScope('audit-events', { orgId, ...filters }),
-      sortColumn: 'e.created_at',
-      idColumn: 'e.id',
-      direction: 'DESC',
-      position: (e) => [e.createdAt.toISOString(), e.id],
-      map: AuditEventResponse.from,
-      limit,
-      cursor,
-    });
+    return this.events.list(
+      orgId,
+      filters,
+      inCreationOrder('e', listScope('audit-events', { orgId, ...filters }), 'DESC', AuditEventResponse.from, {
+        limit,
+        cursor,
+      }),
+    );
   }
 }

@@ -4,7 +4,7 @@ import { AuditService, diffChanges } from '../audit/audit.service';
 import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
 import { ExpectedVersions, versionMatches } from '../common/http/etag';
-import { listScope } from '../common/pagination/cursor-paginator';
+import { inCreationOrder, listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { TasksService } from '../tasks/tasks.service';
@@ -42,16 +42,16 @@ export class CommentsService {
 
   async list(principal: Principal, taskId: string, query: ListCommentsQuery): Promise<Page<CommentResponse>> {
     await this.tasks.authorize(principal, taskId, 'comment.read');
-    return this.comments.list(taskId, {
-      scope: listScope('comments', { taskId, sort: query.sort }),
-      sortColumn: 'c.created_at',
-      idColumn: 'c.id',
-      direction: query.sort.startsWith('-') ? 'DESC' : 'ASC',
-      position: (c) => [c.createdAt.toISOString(), c.id],
-      map: CommentResponse.from,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    return this.comments.list(
+      taskId,
+      inCreationOrder(
+        'c',
+        listScope('comments', { taskId, sort: query.sort }),
+        query.sort.startsWith('-') ? 'DESC' : 'ASC',
+        CommentResponse.from,
+        query,
+      ),
+    );
   }
 
   /** Only the author, with If-Match checked under the row lock. */

@@ -4,7 +4,7 @@ import type { Membership } from '../access/org-access.guard';
 import { AuditService } from '../audit/audit.service';
 import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
-import { listScope } from '../common/pagination/cursor-paginator';
+import { inCreationOrder, listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import { AppConfig } from '../config/app-config';
 import { isUniqueViolation } from '../database/database-errors';
@@ -79,16 +79,17 @@ export class InvitationsService {
 
   /** Admin+, as @OrgAccess('invitation.read') checked. */
   list(orgId: string, query: ListInvitationsQuery): Promise<Page<InvitationResponse>> {
-    return this.invitations.list(orgId, query.status, {
-      scope: listScope('invitations', { orgId, status: query.status, sort: query.sort }),
-      sortColumn: 'i.created_at',
-      idColumn: 'i.id',
-      direction: query.sort.startsWith('-') ? 'DESC' : 'ASC',
-      position: (i) => [i.createdAt.toISOString(), i.id],
-      map: InvitationResponse.from,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    return this.invitations.list(
+      orgId,
+      query.status,
+      inCreationOrder(
+        'i',
+        listScope('invitations', { orgId, status: query.status, sort: query.sort }),
+        query.sort.startsWith('-') ? 'DESC' : 'ASC',
+        InvitationResponse.from,
+        query,
+      ),
+    );
   }
 
   async get(principal: Principal, invitationId: string): Promise<InvitationResponse> {

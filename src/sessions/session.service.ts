@@ -6,7 +6,7 @@ import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { RevocationRegistry } from './revocation-registry';
 import { SessionActivity } from './session-activity';
 import { SessionResponse } from './session.response';
-import { listScope } from '../common/pagination/cursor-paginator';
+import { inCreationOrder, listScope } from '../common/pagination/cursor-paginator';
 import type { ListQuery } from '../common/pagination/list.query';
 import type { Page } from '../common/pagination/page';
 import type { RevocationReason } from './revocation-reason';
@@ -66,16 +66,16 @@ export class SessionService {
 
   /** A page of the caller's active sessions, newest first, with this instance's not yet recorded use. */
   listOwn(caller: AuthUser, query: ListQuery): Promise<Page<SessionResponse>> {
-    return this.sessions.activeOfUser(caller.id, {
-      scope: listScope('sessions', { userId: caller.id }),
-      sortColumn: 'f.created_at',
-      idColumn: 'f.id',
-      direction: 'DESC',
-      position: (s) => [s.createdAt.toISOString(), s.id],
-      map: (s) => SessionResponse.from(s, caller.sessionId, this.activity.lastUse(s.id)),
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    return this.sessions.activeOfUser(
+      caller.id,
+      inCreationOrder(
+        'f',
+        listScope('sessions', { userId: caller.id }),
+        'DESC',
+        (s) => SessionResponse.from(s, caller.sessionId, this.activity.lastUse(s.id)),
+        query,
+      ),
+    );
   }
 
   /**

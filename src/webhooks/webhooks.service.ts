@@ -5,7 +5,7 @@ import type { OrgRole } from '../access/org-roles';
 import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
 import { ExpectedVersions, versionMatches } from '../common/http/etag';
-import { listScope } from '../common/pagination/cursor-paginator';
+import { inCreationOrder, listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import { Transaction, UnitOfWork } from '../database/unit-of-work';
 import { AuditService, diffChanges } from '../audit/audit.service';
@@ -70,16 +70,10 @@ export class WebhooksService {
 
   /** Admin+, as @OrgAccess('webhook.read') checked. Newest first. */
   list(orgId: string, query: ListWebhooksQuery): Promise<Page<WebhookResponse>> {
-    return this.webhooks.list(orgId, {
-      scope: listScope('webhooks', { orgId }),
-      sortColumn: 'w.created_at',
-      idColumn: 'w.id',
-      direction: 'DESC',
-      position: (w) => [w.createdAt.toISOString(), w.id],
-      map: WebhookResponse.from,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    return this.webhooks.list(
+      orgId,
+      inCreationOrder('w', listScope('webhooks', { orgId }), 'DESC', WebhookResponse.from, query),
+    );
   }
 
   async get(principal: Principal, webhookId: string): Promise<WebhookResponse> {
@@ -139,16 +133,10 @@ export class WebhooksService {
     query: ListDeliveriesQuery,
   ): Promise<Page<WebhookDeliveryResponse>> {
     await this.readable(principal, webhookId, 'webhook.read');
-    return this.webhooks.listDeliveries(webhookId, {
-      scope: listScope('webhook-deliveries', { webhookId }),
-      sortColumn: 'd.created_at',
-      idColumn: 'd.id',
-      direction: 'DESC',
-      position: (d) => [d.createdAt.toISOString(), d.id],
-      map: WebhookDeliveryResponse.from,
-      limit: query.limit,
-      cursor: query.cursor,
-    });
+    return this.webhooks.listDeliveries(
+      webhookId,
+      inCreationOrder('d', listScope('webhook-deliveries', { webhookId }), 'DESC', WebhookDeliveryResponse.from, query),
+    );
   }
 
   /** Sends a delivery's event again, as a new delivery (same event id, same body). */

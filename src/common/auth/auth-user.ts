@@ -28,7 +28,9 @@ export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 
 /**
  * Who is acting, as the access policy sees it: a signed-in person, or an org API key (contract
- * §18), which acts with its role inside its own org only.
+ * §18), which acts with its role inside its own org only. A key's `orgId` and `role` say what it
+ * was issued for (logs, tests); access itself is decided as for a person, by the membership
+ * lookup (the org_principals view), so that a key revoked or expired meanwhile finds no role.
  */
 export type Principal = { kind: 'user'; id: string } | { kind: 'apiKey'; id: string; orgId: string; role: ApiKeyRole };
 

@@ -163,3 +163,26 @@ export function listScope(list: string, parameters: Record<string, unknown>): st
     .map((key) => [key, parameters[key]]);
   return `${list}:${JSON.stringify(entries)}`;
 }
+
+/**
+ * The page of a list in creation order — most lists: sorted on `<alias>.created_at`, the id
+ * (`<alias>.id`) breaking ties — for `query`'s limit and cursor.
+ */
+export function inCreationOrder<Row extends { id: string; createdAt: Date }, Item>(
+  alias: string,
+  scope: string,
+  direction: SortDirection,
+  map: (row: Row) => Item,
+  query: { limit: number; cursor?: string },
+): KeysetPage<Row, Item> {
+  return {
+    scope,
+    sortColumn: `${alias}.created_at`,
+    idColumn: `${alias}.id`,
+    direction,
+    position: (row) => [row.createdAt.toISOString(), row.id],
+    map,
+    limit: query.limit,
+    cursor: query.cursor,
+  };
+}
