@@ -81,9 +81,7 @@ export class AuthService {
     // Guessing the current password with a stolen access token is limited like signing in.
     await this.loginLimiter.check(ip, user.email);
     if (!(await this.hasher.verify(await this.users.passwordHashOf(user.id), currentPassword))) {
-      throw new ApiException(400, 'VALIDATION_FAILED', 'Request validation failed', [
-        { field: 'currentPassword', message: 'currentPassword is wrong' },
-      ]);
+      throw ApiException.invalidField('currentPassword', 'currentPassword is wrong');
     }
     const passwordHash = await this.hasher.hash(newPassword);
     await this.unitOfWork.run(async (tx) => {

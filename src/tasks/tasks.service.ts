@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AccessRepository } from '../access/access.repository';
 import { Action, requireAccess } from '../access/access-policy';
 import { AuditService, diffChanges } from '../audit/audit.service';
@@ -198,8 +198,6 @@ export class TasksService {
   /** The assignee must be a person who belongs to the task's org. */
   private async assertMember(tx: Transaction, orgId: string, userId: string): Promise<void> {
     if (await this.access.isMember(userId, orgId, tx)) return;
-    throw new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
-      { field: 'assigneeId', message: 'assigneeId must be a member of the organization' },
-    ]);
+    throw ApiException.invalidField('assigneeId', 'assigneeId must be a member of the organization');
   }
 }

@@ -1,21 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import type { AuditEventSink } from '../audit/audit-event-sink';
+import type { AuditEventSink, PublishedAuditEvent } from '../audit/audit-event-sink';
 import type { Transaction } from '../database/unit-of-work';
 import { hasSubscribers } from './webhook-subscriptions';
 import { WebhookDeliveries } from './webhook-deliveries';
 import { NewEvent, WebhooksRepository } from './webhooks.repository';
 
-/** An event as webhooks receive it (the request body, contract §19). */
-export interface WebhookEventBody {
-  /** The audit event's id (a ping's own): the `webhook-id` header. */
-  id: string;
-  type: string;
-  createdAt: string;
-  orgId: string;
-  actor: { type: 'user' | 'apiKey'; id: string | null };
-  /** The resource as the API returns it; for a deletion its last state. */
-  data: unknown;
-}
+/**
+ * An event as webhooks receive it (the request body, contract §19): an audited change as the
+ * audit trail publishes it, or a ping (whose id is its own).
+ */
+export type WebhookEventBody = PublishedAuditEvent;
 
 /**
  * The webhooks outbox: `record` stores an event and a pending delivery to each subscribed

@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Action, requireAccess } from '../access/access-policy';
 import type { OrgRole } from '../access/org-roles';
@@ -171,16 +171,18 @@ export class WebhooksService {
   /** The URL as it will be stored (normalized), or a 400 naming `url`. */
   private async checkedUrl(text: string): Promise<string> {
     const { url, problem } = await this.targets.check(text);
-    if (!url || problem) {
-      throw new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
-        { field: 'url', message: problem ?? 'url is invalid' },
-      ]);
-    }
+    if (!url || problem) throw ApiException.invalidField('url', problem ?? 'url is invalid');
     return url.href;
   }
 
-  private async readable(principal: Principal, webhookId: string, action: Action): Promise<WebhookWithRole> {
-    const webhook = await this.webhooks.findForPrincipal(principal, webhookId);
+  /** The webhook, for a principal allowed `action` on it (not a member → 404); locked when in `tx`. */
+  private async readable(
+    principal: Principal,
+    webhookId: string,
+    action: Action,
+    tx?: Transaction,
+  ): Promise<WebhookWithRole> {
+    const webhook = await this.webhooks.findForPrincipal(principal, webhookId, tx);
     if (!webhook) throw ApiException.notFound('Webhook');
     requireAccess(principal, action, { role: webhook.callerRole });
     return webhook;
@@ -193,18 +195,14 @@ export class WebhooksService {
     action: 'webhook.update' | 'webhook.delete',
     expected: ExpectedVersions,
   ): Promise<WebhookWithRole> {
-    const current = await this.webhooks.findForPrincipal(principal, webhookId, tx);
-    if (!current) throw ApiException.notFound('Webhook');
-    requireAccess(principal, action, { role: current.callerRole });
+    const current = await this.readable(principal, webhookId, action, tx);
     if (!versionMatches(expected, current.version)) throw ApiException.preconditionFailed();
     return current;
   }
 
   /** The webhook, locked, for a principal allowed to send to it; 409 when it is inactive. */
   private async deliverable(tx: Transaction, principal: Principal, webhookId: string): Promise<WebhookWithRole> {
-    const webhook = await this.webhooks.findForPrincipal(principal, webhookId, tx);
-    if (!webhook) throw ApiException.notFound('Webhook');
-    requireAccess(principal, 'webhook.deliver', { role: webhook.callerRole });
+    const webhook = await this.readable(principal, webhookId, 'webhook.deliver', tx);
     if (!webhook.active) throw ApiException.conflict('This webhook is inactive: activate it to send to it');
     return webhook;
   }

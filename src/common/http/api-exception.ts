@@ -55,6 +55,16 @@ export class ApiException extends HttpException {
     super(message, status);
   }
 
+  /** 400 VALIDATION_FAILED with these details (the one shape of every validation error). */
+  static validationFailed(details: ErrorDetail[]): ApiException {
+    return new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', details);
+  }
+
+  /** 400 VALIDATION_FAILED naming one field. */
+  static invalidField(field: string, message: string): ApiException {
+    return ApiException.validationFailed([{ field, message }]);
+  }
+
   static notFound(what = 'Resource'): ApiException {
     return new ApiException(HttpStatus.NOT_FOUND, 'NOT_FOUND', `${what} not found`);
   }

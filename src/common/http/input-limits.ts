@@ -124,7 +124,7 @@ export function checkInputLimits(
   }
   if (over.length === 0 && !unknownStructure && unknownCount <= MAX_ERROR_DETAILS) return undefined;
   const details = [...over, ...unknown].slice(0, MAX_ERROR_DETAILS);
-  return new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', details);
+  return ApiException.validationFailed(details);
 }
 
 function checkProperty(limit: PropertyLimits, raw: unknown): ErrorDetail | undefined {

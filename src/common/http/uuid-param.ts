@@ -1,4 +1,4 @@
-import { HttpStatus, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import { ApiException } from './api-exception';
 
@@ -7,9 +7,7 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 /** The 400 for a path parameter that is not a UUID. */
 export function notAUuid(name: string): ApiException {
-  return new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
-    { field: name, message: `${name} must be a UUID` },
-  ]);
+  return ApiException.invalidField(name, `${name} must be a UUID`);
 }
 
 /**

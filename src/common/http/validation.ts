@@ -1,4 +1,4 @@
-import { applyDecorators, ArgumentMetadata, HttpStatus, ValidationError, ValidationPipe } from '@nestjs/common';
+import { applyDecorators, ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, Matches, MaxLength, ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 import { Transform } from 'class-transformer';
@@ -44,13 +44,7 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) =>
-      new ApiException(
-        HttpStatus.BAD_REQUEST,
-        'VALIDATION_FAILED',
-        'Request validation failed',
-        flatten(errors).slice(0, MAX_ERROR_DETAILS),
-      ),
+    exceptionFactory: (errors) => ApiException.validationFailed(flatten(errors).slice(0, MAX_ERROR_DETAILS)),
   });
 }
 

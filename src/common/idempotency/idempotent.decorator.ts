@@ -60,9 +60,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = req.header('idempotency-key');
     if (key === undefined) return next.handle();
     if (!KEY.test(key)) {
-      throw new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [
-        { field: 'Idempotency-Key', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' },
-      ]);
+      throw ApiException.invalidField('Idempotency-Key', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
     }
     const userId = req.principal!.id;
     // Paths here hold only fixed words and UUIDs, which are case-insensitive.

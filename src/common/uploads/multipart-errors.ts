@@ -15,8 +15,7 @@ const malformed = (message: string) => new ApiException(HttpStatus.BAD_REQUEST, 
 export const tooLarge = (maxBytes: number) =>
   new ApiException(HttpStatus.PAYLOAD_TOO_LARGE, 'PAYLOAD_TOO_LARGE', `The file is larger than ${maxBytes} bytes`);
 
-export const fieldError = (field: string, message: string) =>
-  new ApiException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Request validation failed', [{ field, message }]);
+export const fieldError = (field: string, message: string) => ApiException.invalidField(field, message);
 
 /**
  * What went wrong while multer read a multipart body, as the contract's error: limits → 413,
