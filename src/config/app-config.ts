@@ -18,6 +18,19 @@ export class AppConfig {
     Object.assign(this, values);
   }
 
+  /**
+   * The connection for what a transaction pooler cannot carry: LISTEN, the migrations and their
+   * session advisory lock. DATABASE_DIRECT_URL, else the same server as every other query.
+   */
+  get databaseDirectUrl(): string {
+    return this.env.DATABASE_DIRECT_URL ?? this.databaseUrl;
+  }
+
+  /** Behind a transaction pooler: no named statements and no session state on DATABASE_URL. */
+  get behindTransactionPooler(): boolean {
+    return this.env.DATABASE_POOLER === 'transaction';
+  }
+
   /** Where links in emails point: APP_URL, else this server on localhost. */
   get appUrl(): string {
     return this.env.APP_URL ?? `http://localhost:${this.env.PORT}`;

@@ -26,6 +26,9 @@ describe('parseEnvironment', () => {
       PORT: 3000,
       HOST: '0.0.0.0',
       DATABASE_URL: undefined,
+      DATABASE_DIRECT_URL: undefined,
+      DATABASE_POOLER: 'none',
+      DATABASE_REPLICA_URLS: [],
       DB_POOL_MAX: 10,
       DB_CONNECTION_TIMEOUT_MS: 5000,
       DB_STATEMENT_TIMEOUT_MS: 10_000,
@@ -39,6 +42,13 @@ describe('parseEnvironment', () => {
       METRICS_TOKEN: undefined,
       REDIS_URL: undefined,
       UPLOAD_DIR: '.data/uploads',
+      STORAGE_DRIVER: 'local',
+      S3_ENDPOINT: undefined,
+      S3_REGION: 'us-east-1',
+      S3_BUCKET: undefined,
+      S3_ACCESS_KEY_ID: undefined,
+      S3_SECRET_ACCESS_KEY: undefined,
+      S3_FORCE_PATH_STYLE: false,
       UPLOAD_MAX_BYTES: 10 * 1024 * 1024,
       RATE_LIMIT_PER_MINUTE: 600,
       LOGIN_RATE_LIMIT_PER_IP: 30,
@@ -174,6 +184,18 @@ describe('parseEnvironment', () => {
     ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'admin@example.com' }],
     ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'short' }],
     ['JWT_SECRET', { JWT_SECRET: 'too-short-for-a-secret' }],
+    ['DATABASE_POOLER', { DATABASE_POOLER: 'session' }],
+    ['DATABASE_DIRECT_URL', { DATABASE_DIRECT_URL: 'http://db:5432/x' }],
+    ['DATABASE_DIRECT_URL', { DATABASE_URL: 'postgres://bouncer:6432/x', DATABASE_POOLER: 'transaction' }],
+    ['DATABASE_REPLICA_URLS', { DATABASE_URL: 'postgres://db/x', DATABASE_REPLICA_URLS: 'postgres://r1/x, mysql://r2/x' }],
+    ['DATABASE_REPLICA_URLS', { DATABASE_REPLICA_URLS: 'postgres://r1/x' }],
+    ['STORAGE_DRIVER', { STORAGE_DRIVER: 'ftp' }],
+    ['S3_BUCKET', { STORAGE_DRIVER: 's3' }],
+    ['S3_BUCKET', { STORAGE_DRIVER: 's3', S3_BUCKET: 'Not_A_Bucket' }],
+    ['S3_ENDPOINT', { S3_ENDPOINT: 'ftp://minio:9000' }],
+    ['S3_SECRET_ACCESS_KEY', { S3_ACCESS_KEY_ID: 'AKIA123' }],
+    ['S3_ACCESS_KEY_ID', { S3_SECRET_ACCESS_KEY: 'shh' }],
+    ['S3_FORCE_PATH_STYLE', { S3_FORCE_PATH_STYLE: 'sometimes' }],
   ])('rejects a bad %s with an EnvError naming it', (variable, raw) => {
     const error = envErrorOf(raw);
     expect(error.variable).toBe(variable);
@@ -192,6 +214,27 @@ describe('parseEnvironment', () => {
     ['::1', ['::1']],
   ])('reads TRUST_PROXY=%s as %j (hops, or trusted addresses)', (value, expected) => {
     expect(parseEnvironment({ TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it('reads the replica list, the pooler and the object store', () => {
+    const env = parseEnvironment({
+      DATABASE_URL: 'postgres://bouncer:6432/tasklane',
+      DATABASE_POOLER: 'transaction',
+      DATABASE_DIRECT_URL: 'postgres://db:5432/tasklane',
+      DATABASE_REPLICA_URLS: ' postgres://r1:5432/tasklane ,postgres://r2:5432/tasklane,',
+      STORAGE_DRIVER: 's3',
+      S3_BUCKET: 'tasklane-files',
+      S3_FORCE_PATH_STYLE: 'true',
+    });
+    expect(env).toMatchObject({
+      DATABASE_POOLER: 'transaction',
+      DATABASE_DIRECT_URL: 'postgres://db:5432/tasklane',
+      DATABASE_REPLICA_URLS: ['postgres://r1:5432/tasklane', 'postgres://r2:5432/tasklane'],
+      STORAGE_DRIVER: 's3',
+      S3_BUCKET: 'tasklane-files',
+      S3_REGION: 'us-east-1',
+      S3_FORCE_PATH_STYLE: true,
+    });
   });
 
   it('refuses TRUST_PROXY=true, saying why', () => {

@@ -12,6 +12,12 @@ export interface Environment {
   PORT: number;
   HOST: string;
   DATABASE_URL?: string;
+  /** A direct connection for what a transaction pooler cannot carry (LISTEN, session advisory locks, migrations). */
+  DATABASE_DIRECT_URL?: string;
+  /** `transaction`: DATABASE_URL goes through a transaction-mode pooler (PgBouncer). */
+  DATABASE_POOLER: 'none' | 'transaction';
+  /** Read replicas: reads that may lag go there (contract §21). */
+  DATABASE_REPLICA_URLS: string[];
   DB_POOL_MAX: number;
   DB_CONNECTION_TIMEOUT_MS: number;
   DB_STATEMENT_TIMEOUT_MS: number;
@@ -25,6 +31,14 @@ export interface Environment {
   METRICS_TOKEN?: string;
   REDIS_URL?: string;
   UPLOAD_DIR: string;
+  STORAGE_DRIVER: 'local' | 's3';
+  S3_ENDPOINT?: string;
+  S3_REGION: string;
+  S3_BUCKET?: string;
+  S3_ACCESS_KEY_ID?: string;
+  S3_SECRET_ACCESS_KEY?: string;
+  /** Path-style addressing (`endpoint/bucket/key`): MinIO, Ceph RGW, s3rver. */
+  S3_FORCE_PATH_STYLE: boolean;
   UPLOAD_MAX_BYTES: number;
   RATE_LIMIT_PER_MINUTE: number;
   LOGIN_RATE_LIMIT_PER_IP: number;
@@ -125,6 +139,16 @@ function url(raw: Raw, name: string, protocols: string[]): string | undefined {
   return value;
 }
 
+function urls(raw: Raw, name: string, protocols: string[]): string[] {
+  const value = read(raw, name);
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => url({ [name]: entry }, name, protocols)!);
+}
+
 function origins(raw: Raw, name: string): string[] | undefined {
   const value = read(raw, name);
   if (value === undefined) return undefined;
@@ -210,6 +234,9 @@ export function parseEnvironment(raw: Raw): Environment {
     PORT: integer(raw, 'PORT', 3000, 0, 65535),
     HOST: read(raw, 'HOST') ?? '0.0.0.0',
     DATABASE_URL: url(raw, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    DATABASE_DIRECT_URL: url(raw, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']),
+    DATABASE_POOLER: oneOf(raw, 'DATABASE_POOLER', ['none', 'transaction'] as const, 'none'),
+    DATABASE_REPLICA_URLS: urls(raw, 'DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']),
     DB_POOL_MAX: integer(raw, 'DB_POOL_MAX', 10, 1, 500),
     DB_CONNECTION_TIMEOUT_MS: integer(raw, 'DB_CONNECTION_TIMEOUT_MS', 5000, 100, 120_000),
     DB_STATEMENT_TIMEOUT_MS: integer(raw, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -223,6 +250,13 @@ export function parseEnvironment(raw: Raw): Environment {
     METRICS_TOKEN: read(raw, 'METRICS_TOKEN'),
     REDIS_URL: url(raw, 'REDIS_URL', ['redis:', 'rediss:']),
     UPLOAD_DIR: read(raw, 'UPLOAD_DIR') ?? '.data/uploads',
+    STORAGE_DRIVER: oneOf(raw, 'STORAGE_DRIVER', ['local', 's3'] as const, 'local'),
+    S3_ENDPOINT: url(raw, 'S3_ENDPOINT', ['http:', 'https:']),
+    S3_REGION: read(raw, 'S3_REGION') ?? 'us-east-1',
+    S3_BUCKET: read(raw, 'S3_BUCKET'),
+    S3_ACCESS_KEY_ID: read(raw, 'S3_ACCESS_KEY_ID'),
+    S3_SECRET_ACCESS_KEY: read(raw, 'S3_SECRET_ACCESS_KEY'),
+    S3_FORCE_PATH_STYLE: boolean(raw, 'S3_FORCE_PATH_STYLE', false),
     UPLOAD_MAX_BYTES: integer(raw, 'UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 1024, MAX_UPLOAD_MAX_BYTES),
     RATE_LIMIT_PER_MINUTE: integer(raw, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     LOGIN_RATE_LIMIT_PER_IP: integer(raw, 'LOGIN_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
@@ -266,6 +300,29 @@ export function parseEnvironment(raw: Raw): Environment {
   }
   if (env.MAIL_FROM !== undefined && !/^[^<>]*<[^\s@<>]+@[^\s@<>]+>$|^[^\s@<>]+@[^\s@<>]+$/.test(env.MAIL_FROM)) {
     throw new EnvError('MAIL_FROM', 'must be an address, `no-reply@example.com` or `Tasklane <no-reply@example.com>`');
+  }
+  if (env.DATABASE_POOLER === 'transaction' && env.DATABASE_URL !== undefined && env.DATABASE_DIRECT_URL === undefined) {
+    // LISTEN (revocations), the migration lock and the migrations themselves need a session of their own.
+    throw new EnvError(
+      'DATABASE_DIRECT_URL',
+      'is required with DATABASE_POOLER=transaction (LISTEN, the migration lock and migrations need a direct connection)',
+    );
+  }
+  if (env.DATABASE_REPLICA_URLS.length > 0 && env.DATABASE_URL === undefined) {
+    throw new EnvError('DATABASE_REPLICA_URLS', 'needs DATABASE_URL (replicas of the embedded PostgreSQL are not supported)');
+  }
+  if (env.STORAGE_DRIVER === 's3') {
+    if (env.S3_BUCKET === undefined) throw new EnvError('S3_BUCKET', 'is required with STORAGE_DRIVER=s3');
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(env.S3_BUCKET)) {
+      throw new EnvError('S3_BUCKET', 'must be a bucket name: 3 to 63 lowercase letters, digits, dots and hyphens');
+    }
+  }
+  if ((env.S3_ACCESS_KEY_ID === undefined) !== (env.S3_SECRET_ACCESS_KEY === undefined)) {
+    // Either both (a key pair) or neither (the SDK's default chain: instance role, AWS_* variables…).
+    throw new EnvError(
+      env.S3_ACCESS_KEY_ID === undefined ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY',
+      'must be set together with its pair (or leave both unset for the SDK default credentials)',
+    );
   }
   if (env.JWT_SECRET !== undefined && env.JWT_SECRET.length < 32) {
     throw new EnvError('JWT_SECRET', 'must be at least 32 characters');
