@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { EnvError } from './config/env.schema';
-import { dataSourceOptions } from './database/data-source.options';
+import { directDataSourceOptions } from './database/data-source.options';
 import { runMigrationsLocked } from './database/migration-runner';
 import { migrateJobSchema } from './jobs/job-queue';
 import { AppConfig } from './config/app-config';
@@ -78,14 +78,7 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'migrate' || command === 'migrate:revert') {
     const { config, embedded } = await prepareRuntime(log);
-    const dataSource = new DataSource(
-      dataSourceOptions({
-        databaseUrl: config.databaseUrl,
-        poolMax: 1,
-        connectionTimeoutMs: config.env.DB_CONNECTION_TIMEOUT_MS,
-        statementTimeoutMs: 0,
-      }),
-    );
+    const dataSource = new DataSource(directDataSourceOptions(config));
     await dataSource.initialize();
     try {
       await runMigrationsLocked(dataSource, log, command === 'migrate' ? 'run' : 'revert');

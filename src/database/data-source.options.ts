@@ -1,4 +1,5 @@
 import { DataSourceOptions } from 'typeorm';
+import type { AppConfig } from '../config/app-config';
 import { MIGRATIONS } from './migrations';
 
 export interface DatabaseSettings {
@@ -6,6 +7,12 @@ export interface DatabaseSettings {
   poolMax: number;
   connectionTimeoutMs: number;
   statementTimeoutMs: number;
+  /**
+   * DATABASE_URL goes through a transaction-mode pooler (PgBouncer), which refuses startup
+   * parameters other than a few it knows: the timeouts are then set per transaction (UnitOfWork)
+   * and on the role, not at connect.
+   */
+  behindTransactionPooler?: boolean;
 }
 
 /** The one description of how Tasklane talks to PostgreSQL: app, CLI and tests share it. */
@@ -28,9 +35,30 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
       max: settings.poolMax,
       connectionTimeoutMillis: settings.connectionTimeoutMs,
       // Server-side guards: no statement or idle transaction holds a connection for long.
-      statement_timeout: settings.statementTimeoutMs,
-      idle_in_transaction_session_timeout: settings.statementTimeoutMs * 2,
+      ...(settings.behindTransactionPooler ? {} : sessionTimeouts(settings.statementTimeoutMs)),
       idleTimeoutMillis: 30_000,
     },
   };
+}
+
+/** statement_timeout, and twice that for a transaction left idle: as startup parameters, or per transaction. */
+export function sessionTimeouts(statementTimeoutMs: number): {
+  statement_timeout: number;
+  idle_in_transaction_session_timeout: number;
+} {
+  return { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs * 2 };
+}
+
+/**
+ * A single connection straight to the primary (DATABASE_DIRECT_URL), for the migrations and
+ * their session advisory lock — what a transaction pooler cannot carry. No statement timeout: a
+ * migration may take long.
+ */
+export function directDataSourceOptions(config: AppConfig): DataSourceOptions {
+  return dataSourceOptions({
+    databaseUrl: config.databaseDirectUrl,
+    poolMax: 1,
+    connectionTimeoutMs: config.env.DB_CONNECTION_TIMEOUT_MS,
+    statementTimeoutMs: 0,
+  });
 }

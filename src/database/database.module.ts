@@ -18,6 +18,7 @@ import { UnitOfWork } from './unit-of-work';
           poolMax: config.env.DB_POOL_MAX,
           connectionTimeoutMs: config.env.DB_CONNECTION_TIMEOUT_MS,
           statementTimeoutMs: config.env.DB_STATEMENT_TIMEOUT_MS,
+          behindTransactionPooler: config.behindTransactionPooler,
         }),
         autoLoadEntities: true,
         retryAttempts: 3,

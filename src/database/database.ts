@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
 
 /**
  * One SQL statement. `name` marks a hot, fixed statement that each connection may parse and
@@ -28,11 +29,38 @@ export interface PoolStats {
  * such a switch: TypeORM's own `replication` setting.)
  */
 @Injectable()
-export class Database {
-  /** Named prepared statements; off where a transaction pooler cannot carry them. */
-  readonly namedStatements = true;
+export class Database implements OnApplicationBootstrap {
+  private readonly logger = new Logger(Database.name);
 
-  constructor(private readonly dataSource: DataSource) {}
+  /**
+   * Named prepared statements, parsed and planned once per connection; off behind a transaction
+   * pooler (DATABASE_POOLER=transaction), whose next statement may land on another server
+   * connection, where the name is unknown or taken.
+   */
+  readonly namedStatements: boolean;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    config: AppConfig,
+  ) {
+    this.namedStatements = !config.behindTransactionPooler;
+  }
+
+  /**
+   * Behind a transaction pooler the connections carry no timeouts of their own (the pooler
+   * refuses them as startup parameters); transactions set theirs, and a statement outside one has
+   * the role's or database's: say so when that is none.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.namedStatements) return;
+    const [row] = await this.rows<{ statement_timeout: string }>({ text: 'SHOW statement_timeout' });
+    if (row?.statement_timeout === '0') {
+      this.logger.warn(
+        'Behind a transaction pooler, statements outside a transaction have no statement_timeout: set one on the role ' +
+          "(ALTER ROLE … SET statement_timeout = '10s') or the database",
+      );
+    }
+  }
 
   /** The rows of one statement, on the pool TypeORM opened (same connections, settings, timeouts). */
   async rows<Row extends QueryResultRow>(statement: Statement): Promise<Row[]> {

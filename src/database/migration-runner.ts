@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { directDataSourceOptions } from './data-source.options';
 
 // Any constant works; it only has to be the same for every instance of Tasklane.
 const MIGRATION_LOCK_KEY = 7_251_203_911;
@@ -15,8 +16,20 @@ export class MigrationRunner implements OnModuleInit {
     private readonly config: AppConfig,
   ) {}
 
+  /**
+   * On a connection of their own, straight to the primary (DATABASE_DIRECT_URL): the session
+   * advisory lock must be held by the session doing the work, which a transaction pooler, handing
+   * each statement to any server connection, cannot promise.
+   */
   async onModuleInit(): Promise<void> {
-    if (this.config.env.MIGRATIONS_RUN) await runMigrationsLocked(this.dataSource, (line) => this.logger.log(line));
+    if (!this.config.env.MIGRATIONS_RUN) return;
+    const direct = new DataSource(directDataSourceOptions(this.config));
+    await direct.initialize();
+    try {
+      await runMigrationsLocked(direct, (line) => this.logger.log(line));
+    } finally {
+      await direct.destroy();
+    }
   }
 
   /** True when every migration this build knows has been applied. */

@@ -10,13 +10,16 @@ export interface Subscription {
   onMessage: (payload: string) => void;
   /** After every (re)connection, once listening: catch up on what may have been missed. */
   onListening: () => Promise<void>;
+  /** The connection dropped: messages may be missed until `onListening` runs again. */
+  onLost?: () => void;
 }
 
 /**
  * PostgreSQL notifications between instances: `notify` in a transaction (delivered when it
  * commits), `listen` on a connection of its own (LISTEN holds it; it is not one of the pool's),
- * reconnected after a second whenever it drops. How instances signal each other lives here
- * alone, so that another transport (behind a transaction pooler, LISTEN does not pass) is one change.
+ * reconnected after a second whenever it drops. The listening connection goes to
+ * DATABASE_DIRECT_URL (LISTEN does not pass a transaction pooler); `notify` runs in the change's
+ * transaction wherever it is, since pg_notify is delivered at commit by the server itself.
  */
 @Injectable()
 export class Notifications implements OnApplicationShutdown {
@@ -34,7 +37,8 @@ export class Notifications implements OnApplicationShutdown {
   /** Resolves once listening (and caught up); rejects if the first connection fails. */
   async listen(subscription: Subscription): Promise<void> {
     const client = new Client({
-      connectionString: this.config.databaseUrl,
+      // LISTEN holds a session: straight to the primary, past any transaction pooler.
+      connectionString: this.config.databaseDirectUrl,
       application_name: 'tasklane-notifications',
     });
     client.on('notification', (message) => {
@@ -43,6 +47,7 @@ export class Notifications implements OnApplicationShutdown {
     client.on('error', (error) => this.logger.warn(`Listener on ${subscription.channel}: ${error.message}`));
     client.on('end', () => {
       this.clients.delete(client);
+      subscription.onLost?.();
       this.reconnect(subscription);
     });
     this.clients.add(client);

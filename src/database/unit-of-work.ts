@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { sessionTimeouts } from './data-source.options';
 import type { Statement } from './database';
 
 /** Work that may only happen once the transaction has committed: removing files, revocations, later outboxes. */
@@ -58,12 +60,29 @@ export class Transaction {
 export class UnitOfWork {
   private readonly logger = new Logger(UnitOfWork.name);
 
-  constructor(private readonly dataSource: DataSource) {}
+  /** Behind a transaction pooler the connection has no timeouts of its own: each transaction sets them. */
+  private readonly timeouts?: Statement;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    config: AppConfig,
+  ) {
+    if (config.behindTransactionPooler) {
+      const { statement_timeout, idle_in_transaction_session_timeout } = sessionTimeouts(
+        config.env.DB_STATEMENT_TIMEOUT_MS,
+      );
+      this.timeouts = {
+        text: `SELECT set_config('statement_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $2, true)`,
+        values: [String(statement_timeout), String(idle_in_transaction_session_timeout)],
+      };
+    }
+  }
 
   async run<T>(work: (tx: Transaction) => Promise<T>, actor: UnitOfWorkActor = {}): Promise<T> {
     let effects: AfterCommit[] = [];
     const result = await this.dataSource.transaction(async (manager) => {
       const tx = new Transaction(manager);
+      if (this.timeouts) await tx.rows(this.timeouts);
       const value = await work(tx);
       await actor.beforeCommit?.(tx, value);
       effects = tx.takeEffects();
