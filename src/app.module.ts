@@ -7,6 +7,7 @@ import { SessionsModule } from './sessions/sessions.module';
 import { AllExceptionsFilter } from './common/http/all-exceptions.filter';
 import { ContentTypeGuard } from './common/http/content-type.guard';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
+import { ReadYourWritesInterceptor } from './common/http/read-your-writes.interceptor';
 import { ApiThrottlerGuard } from './common/rate-limit/api-throttler.guard';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { AppConfig } from './config/app-config';
@@ -66,6 +67,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: ContentTypeGuard },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };

@@ -47,11 +47,12 @@ export class AttachmentsRepository {
     return row;
   }
 
-  /** Newest first. */
-  list<Item>(taskId: string, page: KeysetPage<Attachment, Item>): Promise<Page<Item>> {
-    const qb = this.attachments.createQueryBuilder('a').where('a.task_id = :taskId', { taskId });
-    return this.paginator.page(page, (w) =>
-      qb.andWhere(w.where, w.parameters).orderBy(w.order).limit(w.limit).getMany(),
+  /** Newest first. A list may lag: a replica that has `readerId`'s writes may serve it. */
+  list<Item>(readerId: string, taskId: string, page: KeysetPage<Attachment, Item>): Promise<Page<Item>> {
+    return this.paginator.pageOfStatement(
+      page,
+      { select: `SELECT ${COLUMNS} FROM attachments a`, where: ['a.task_id = $1'], values: [taskId] },
+      (s) => this.db.laggingRows<Attachment>(readerId, s),
     );
   }
 

@@ -87,6 +87,7 @@ export class AttachmentsService {
   async list(principal: Principal, taskId: string, query: ListQuery): Promise<Page<AttachmentResponse>> {
     await this.tasks.authorize(principal, taskId, 'attachment.read');
     return this.attachments.list(
+      principal.id,
       taskId,
       inCreationOrder('a', listScope('attachments', { taskId }), 'DESC', AttachmentResponse.from, query),
     );

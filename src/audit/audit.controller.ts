@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiKeysAccepted } from '../common/decorators/api-keys.decorator';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Actor, CurrentActor } from '../common/auth/auth-user';
 import { Page } from '../common/pagination/page';
 import { ApiErrors } from '../common/swagger/api-errors.decorator';
 import { ApiListEnvelope } from '../common/swagger/envelope.schemas';
@@ -22,8 +23,9 @@ export class AuditController {
   @ApiListEnvelope(AuditEventResponse)
   list(
     @CurrentMembership() membership: Membership,
+    @CurrentActor() actor: Actor,
     @Query() query: ListAuditEventsQuery,
   ): Promise<Page<AuditEventResponse>> {
-    return this.audit.list(membership.orgId, query);
+    return this.audit.list(actor, membership.orgId, query);
   }
 }

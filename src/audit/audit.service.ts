@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Actor } from '../common/auth/auth-user';
+import type { Actor, Principal } from '../common/auth/auth-user';
 import { inCreationOrder, listScope } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import type { Transaction } from '../database/unit-of-work';
@@ -75,9 +75,10 @@ export class AuditService {
   }
 
   /** Admin+, as @OrgAccess('audit.read') checked. Newest first. */
-  list(orgId: string, query: ListAuditEventsQuery): Promise<Page<AuditEventResponse>> {
+  list(reader: Principal, orgId: string, query: ListAuditEventsQuery): Promise<Page<AuditEventResponse>> {
     const { limit, cursor, ...filters } = query;
     return this.events.list(
+      reader.id,
       orgId,
       filters,
       inCreationOrder('e', listScope('audit-events', { orgId, ...filters }), 'DESC', AuditEventResponse.from, {

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { joinMembership } from '../access/membership-lookup';
 import type { Principal } from '../common/auth/auth-user';
 import { CursorPaginator, KeysetPage } from '../common/pagination/cursor-paginator';
 import { Page } from '../common/pagination/page';
 import type { OrgRole } from '../access/org-roles';
+import { Database } from '../database/database';
 import type { Transaction } from '../database/unit-of-work';
 import { Comment } from './comment.entity';
 
@@ -18,7 +17,7 @@ export type CommentWithRole = Comment & { role: OrgRole };
 @Injectable()
 export class CommentsRepository {
   constructor(
-    @InjectRepository(Comment) private readonly comments: Repository<Comment>,
+    private readonly db: Database,
     private readonly paginator: CursorPaginator,
   ) {}
 
@@ -30,10 +29,12 @@ export class CommentsRepository {
     return row;
   }
 
-  list<Item>(taskId: string, page: KeysetPage<Comment, Item>): Promise<Page<Item>> {
-    const qb = this.comments.createQueryBuilder('c').where('c.task_id = :taskId', { taskId });
-    return this.paginator.page(page, (w) =>
-      qb.andWhere(w.where, w.parameters).orderBy(w.order).limit(w.limit).getMany(),
+  /** Oldest first. A list may lag: a replica that has `readerId`'s writes may serve it. */
+  list<Item>(readerId: string, taskId: string, page: KeysetPage<Comment, Item>): Promise<Page<Item>> {
+    return this.paginator.pageOfStatement(
+      page,
+      { select: `SELECT ${COLUMNS} FROM comments c`, where: ['c.task_id = $1'], values: [taskId] },
+      (s) => this.db.laggingRows<Comment>(readerId, s),
     );
   }
 

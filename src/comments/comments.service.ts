@@ -43,6 +43,7 @@ export class CommentsService {
   async list(principal: Principal, taskId: string, query: ListCommentsQuery): Promise<Page<CommentResponse>> {
     await this.tasks.authorize(principal, taskId, 'comment.read');
     return this.comments.list(
+      principal.id,
       taskId,
       inCreationOrder(
         'c',

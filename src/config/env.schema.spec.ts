@@ -187,7 +187,10 @@ describe('parseEnvironment', () => {
     ['DATABASE_POOLER', { DATABASE_POOLER: 'session' }],
     ['DATABASE_DIRECT_URL', { DATABASE_DIRECT_URL: 'http://db:5432/x' }],
     ['DATABASE_DIRECT_URL', { DATABASE_URL: 'postgres://bouncer:6432/x', DATABASE_POOLER: 'transaction' }],
-    ['DATABASE_REPLICA_URLS', { DATABASE_URL: 'postgres://db/x', DATABASE_REPLICA_URLS: 'postgres://r1/x, mysql://r2/x' }],
+    [
+      'DATABASE_REPLICA_URLS',
+      { DATABASE_URL: 'postgres://db/x', DATABASE_REPLICA_URLS: 'postgres://r1/x, mysql://r2/x' },
+    ],
     ['DATABASE_REPLICA_URLS', { DATABASE_REPLICA_URLS: 'postgres://r1/x' }],
     ['STORAGE_DRIVER', { STORAGE_DRIVER: 'ftp' }],
     ['S3_BUCKET', { STORAGE_DRIVER: 's3' }],

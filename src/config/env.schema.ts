@@ -301,7 +301,11 @@ export function parseEnvironment(raw: Raw): Environment {
   if (env.MAIL_FROM !== undefined && !/^[^<>]*<[^\s@<>]+@[^\s@<>]+>$|^[^\s@<>]+@[^\s@<>]+$/.test(env.MAIL_FROM)) {
     throw new EnvError('MAIL_FROM', 'must be an address, `no-reply@example.com` or `Tasklane <no-reply@example.com>`');
   }
-  if (env.DATABASE_POOLER === 'transaction' && env.DATABASE_URL !== undefined && env.DATABASE_DIRECT_URL === undefined) {
+  if (
+    env.DATABASE_POOLER === 'transaction' &&
+    env.DATABASE_URL !== undefined &&
+    env.DATABASE_DIRECT_URL === undefined
+  ) {
     // LISTEN (revocations), the migration lock and the migrations themselves need a session of their own.
     throw new EnvError(
       'DATABASE_DIRECT_URL',
@@ -309,7 +313,10 @@ export function parseEnvironment(raw: Raw): Environment {
     );
   }
   if (env.DATABASE_REPLICA_URLS.length > 0 && env.DATABASE_URL === undefined) {
-    throw new EnvError('DATABASE_REPLICA_URLS', 'needs DATABASE_URL (replicas of the embedded PostgreSQL are not supported)');
+    throw new EnvError(
+      'DATABASE_REPLICA_URLS',
+      'needs DATABASE_URL (replicas of the embedded PostgreSQL are not supported)',
+    );
   }
   if (env.STORAGE_DRIVER === 's3') {
     if (env.S3_BUCKET === undefined) throw new EnvError('S3_BUCKET', 'is required with STORAGE_DRIVER=s3');

@@ -5,6 +5,7 @@ import { dataSourceOptions } from './data-source.options';
 import { MigrationRunner } from './migration-runner';
 import { Notifications } from './notifications';
 import { Database } from './database';
+import { ReadReplicas } from './read-replicas';
 import { UnitOfWork } from './unit-of-work';
 
 @Global()
@@ -26,7 +27,7 @@ import { UnitOfWork } from './unit-of-work';
       }),
     }),
   ],
-  providers: [Database, MigrationRunner, Notifications, UnitOfWork],
-  exports: [Database, MigrationRunner, Notifications, UnitOfWork],
+  providers: [Database, MigrationRunner, Notifications, ReadReplicas, UnitOfWork],
+  exports: [Database, MigrationRunner, Notifications, ReadReplicas, UnitOfWork],
 })
 export class DatabaseModule {}

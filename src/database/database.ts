@@ -2,17 +2,10 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { ReadReplicas } from './read-replicas';
+import type { Statement } from './statement';
 
-/**
- * One SQL statement. `name` marks a hot, fixed statement that each connection may parse and
- * plan once (a named prepared statement); whether names are used is decided here, not by the
- * repository that wrote the statement.
- */
-export interface Statement {
-  text: string;
-  values?: unknown[];
-  name?: string;
-}
+export type { Statement } from './statement';
 
 export interface PoolStats {
   total: number;
@@ -22,11 +15,10 @@ export interface PoolStats {
 
 /**
  * The one supported way to run hand-written SQL outside a transaction (inside one, see
- * UnitOfWork's Transaction). Repositories read through `rows`; this is where the statement
- * strategy lives: named statements today, plain ones behind a transaction pooler, reads routed
- * to a replica — each a change to this class alone. (Repositories' TypeORM QueryBuilder reads
- * go through the same DataSource, whose options — data-source.options.ts — carry the rest of
- * such a switch: TypeORM's own `replication` setting.)
+ * UnitOfWork's Transaction). Repositories read through `rows`, and lists through `laggingRows`;
+ * this is where the statement strategy lives: named statements on a direct connection, plain
+ * ones behind a transaction pooler, lists routed to a replica that has the reader's writes.
+ * (Repositories' TypeORM QueryBuilder reads go to the primary, through the same pool.)
  */
 @Injectable()
 export class Database implements OnApplicationBootstrap {
@@ -41,6 +33,7 @@ export class Database implements OnApplicationBootstrap {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly replicas: ReadReplicas,
     config: AppConfig,
   ) {
     this.namedStatements = !config.behindTransactionPooler;
@@ -67,6 +60,16 @@ export class Database implements OnApplicationBootstrap {
     const { text, values, name } = statement;
     const config = name && this.namedStatements ? { name, text, values } : { text, values };
     return (await this.pool().query<Row>(config)).rows;
+  }
+
+  /**
+   * The rows of a read that may lag (a list): served by a read replica when DATABASE_REPLICA_URLS
+   * has one that has replayed `readerId`'s own writes, else by the primary (contract §21). Never for
+   * what decides access: a revoked membership must not linger on a replica.
+   */
+  async laggingRows<Row extends QueryResultRow>(readerId: string, statement: Statement): Promise<Row[]> {
+    if (!this.replicas.enabled) return this.rows(statement);
+    return this.replicas.rows(readerId, statement, (s) => this.rows<Row>(s));
   }
 
   /** For /metrics: the pool's connections, or zeros before it is open. */

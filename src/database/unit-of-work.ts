@@ -3,7 +3,7 @@ import type { QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { sessionTimeouts } from './data-source.options';
-import type { Statement } from './database';
+import type { Statement } from './statement';
 
 /** Work that may only happen once the transaction has committed: removing files, revocations, later outboxes. */
 export type AfterCommit = () => void | Promise<void>;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Database, PoolStats } from '../database/database';
+import { ReadReplicas } from '../database/read-replicas';
 import { JobQueue, JobStats } from '../jobs/job-queue';
 
 /**
@@ -14,7 +15,7 @@ export class MetricsService {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
 
-  constructor(database: Database, jobs: JobQueue) {
+  constructor(database: Database, jobs: JobQueue, replicas: ReadReplicas) {
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: 'http_requests_total',
@@ -43,6 +44,31 @@ export class MetricsService {
     poolGauge('db_pool_idle_connections', 'Idle connections in the database pool', (p) => p.idle);
     poolGauge('db_pool_waiting_clients', 'Requests waiting for a database connection', (p) => p.waiting);
     this.jobMetrics(jobs);
+    this.replicaMetrics(replicas);
+  }
+
+  /** Reads that may lag (lists), by where they were served; the replicas serving reads. */
+  private replicaMetrics(replicas: ReadReplicas): void {
+    new Counter({
+      name: 'db_lagging_reads_total',
+      help: 'List reads by where they were served: a read replica, or the primary (no replica, or none has the reader’s writes yet)',
+      labelNames: ['target'],
+      registers: [this.registry],
+      collect() {
+        const stats = replicas.stats();
+        this.reset();
+        this.inc({ target: 'replica' }, stats.replica);
+        this.inc({ target: 'primary' }, stats.primary);
+      },
+    });
+    new Gauge({
+      name: 'db_replicas_serving',
+      help: 'Read replicas (DATABASE_REPLICA_URLS) currently serving reads: answering, and less than 30 s behind',
+      registers: [this.registry],
+      collect() {
+        this.set(replicas.stats().replicasHealthy);
+      },
+    });
   }
 
   /** The background job queue: its depth (all instances, from the database) and this process's attempts. */

@@ -21,16 +21,11 @@ export class MembersRepository {
     private readonly paginator: CursorPaginator,
   ) {}
 
-  /** Oldest member first. */
-  async list<Item>(orgId: string, page: KeysetPage<MemberRow, Item>): Promise<Page<Item>> {
-    const values: unknown[] = [orgId];
-    const after = this.paginator.after(page, (_name, value) => `$${values.push(value)}`);
-    const rows = await this.db.rows<MemberRow>({
-      text: `${MEMBERS} WHERE m.org_id = $1${after ? ` AND ${after}` : ''}
-              ORDER BY ${this.paginator.orderBy(page)} LIMIT ${page.limit + 1}`,
-      values,
-    });
-    return this.paginator.pageOf(rows, page);
+  /** Oldest member first. A list may lag: a replica that has `readerId`'s writes may serve it. */
+  list<Item>(readerId: string, orgId: string, page: KeysetPage<MemberRow, Item>): Promise<Page<Item>> {
+    return this.paginator.pageOfStatement(page, { select: MEMBERS, where: ['m.org_id = $1'], values: [orgId] }, (s) =>
+      this.db.laggingRows<MemberRow>(readerId, s),
+    );
   }
 
   async find(orgId: string, userId: string, tx?: Transaction): Promise<MemberRow | undefined> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { requireAccess } from '../access/access-policy';
 import type { Membership } from '../access/org-access.guard';
 import { AuditService } from '../audit/audit.service';
-import type { Actor } from '../common/auth/auth-user';
+import type { Actor, Principal } from '../common/auth/auth-user';
 import { ApiException } from '../common/http/api-exception';
 import { listScope } from '../common/pagination/cursor-paginator';
 import { ListQuery } from '../common/pagination/list.query';
@@ -37,8 +37,8 @@ export class MembersService {
   ) {}
 
   /** Oldest member first. */
-  list(orgId: string, query: ListQuery): Promise<Page<MemberResponse>> {
-    return this.members.list(orgId, {
+  list(reader: Principal, orgId: string, query: ListQuery): Promise<Page<MemberResponse>> {
+    return this.members.list(reader.id, orgId, {
       scope: listScope('members', { orgId }),
       sortColumn: 'm.created_at',
       idColumn: 'm.user_id',

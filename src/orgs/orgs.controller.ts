@@ -83,8 +83,12 @@ export class OrgsController {
   @OrgAccess('member.read')
   @ApiOperation({ summary: 'Members, oldest first (members)' })
   @ApiListEnvelope(MemberResponse)
-  listMembers(@CurrentMembership() membership: Membership, @Query() query: ListQuery): Promise<Page<MemberResponse>> {
-    return this.members.list(membership.orgId, query);
+  listMembers(
+    @CurrentMembership() membership: Membership,
+    @CurrentActor() actor: Actor,
+    @Query() query: ListQuery,
+  ): Promise<Page<MemberResponse>> {
+    return this.members.list(actor, membership.orgId, query);
   }
 
   @Post(':orgId/members')

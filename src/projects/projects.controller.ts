@@ -26,8 +26,12 @@ export class ProjectsController {
   @OrgAccess('project.read')
   @ApiOperation({ summary: "The org's projects (members)" })
   @ApiListEnvelope(ProjectResponse)
-  list(@CurrentMembership() membership: Membership, @Query() query: ListProjectsQuery): Promise<Page<ProjectResponse>> {
-    return this.projects.list(membership.orgId, query);
+  list(
+    @CurrentMembership() membership: Membership,
+    @CurrentActor() actor: Actor,
+    @Query() query: ListProjectsQuery,
+  ): Promise<Page<ProjectResponse>> {
+    return this.projects.list(actor, membership.orgId, query);
   }
 
   @Post('orgs/:orgId/projects')

@@ -43,11 +43,18 @@ export class ProjectsRepository {
     return row;
   }
 
-  list<Item>(orgId: string, archived: boolean | undefined, page: KeysetPage<Project, Item>): Promise<Page<Item>> {
-    const qb = this.projects.createQueryBuilder('p').where('p.org_id = :orgId', { orgId });
-    if (archived !== undefined) qb.andWhere('p.archived = :archived', { archived });
-    return this.paginator.page(page, (w) =>
-      qb.andWhere(w.where, w.parameters).orderBy(w.order).limit(w.limit).getMany(),
+  /** A list may lag: a replica that has `readerId`'s writes may serve it. */
+  list<Item>(
+    readerId: string,
+    orgId: string,
+    archived: boolean | undefined,
+    page: KeysetPage<Project, Item>,
+  ): Promise<Page<Item>> {
+    const where = ['p.org_id = $1'];
+    const values: unknown[] = [orgId];
+    if (archived !== undefined) where.push(`p.archived = $${values.push(archived)}`);
+    return this.paginator.pageOfStatement(page, { select: `SELECT ${COLUMNS} FROM projects p`, where, values }, (s) =>
+      this.db.laggingRows<Project>(readerId, s),
     );
   }
 

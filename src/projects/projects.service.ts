@@ -50,10 +50,10 @@ export class ProjectsService {
     }
   }
 
-  list(orgId: string, query: ListProjectsQuery): Promise<Page<ProjectResponse>> {
+  list(reader: Principal, orgId: string, query: ListProjectsQuery): Promise<Page<ProjectResponse>> {
     const field = query.sort.replace('-', '') as keyof typeof SORT_COLUMNS;
     const archived = query.archived === undefined ? undefined : query.archived === 'true';
-    return this.projects.list(orgId, archived, {
+    return this.projects.list(reader.id, orgId, archived, {
       scope: listScope('projects', { orgId, archived: query.archived, sort: query.sort }),
       sortColumn: SORT_COLUMNS[field],
       idColumn: 'p.id',

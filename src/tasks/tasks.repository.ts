@@ -142,8 +142,16 @@ export class TasksRepository {
     await tx.affected({ text: 'DELETE FROM tasks WHERE id = $1', values: [taskId] });
   }
 
-  /** Filters combine with AND; a list filter matches any of its values. Plain SQL on the pool. */
-  async list<Item>(scope: TaskListScope, filters: TaskFilters, page: KeysetPage<Task, Item>): Promise<Page<Item>> {
+  /**
+   * Filters combine with AND; a list filter matches any of its values. A list may lag: a replica
+   * that has `readerId`'s writes may serve it.
+   */
+  list<Item>(
+    readerId: string,
+    scope: TaskListScope,
+    filters: TaskFilters,
+    page: KeysetPage<Task, Item>,
+  ): Promise<Page<Item>> {
     const values: unknown[] = [];
     const bind = (value: unknown): string => `$${values.push(value)}`;
     const where = [
@@ -157,13 +165,8 @@ export class TasksRepository {
     if (filters.q) where.push(`t.search @@ websearch_to_tsquery('simple', ${bind(filters.q)})`);
     if (filters.dueBefore) where.push(`t.due_date <= ${bind(filters.dueBefore)}`);
     if (filters.dueAfter) where.push(`t.due_date >= ${bind(filters.dueAfter)}`);
-    const after = this.paginator.after(page, (_name, value) => bind(value));
-    if (after) where.push(after);
-    const rows = await this.db.rows<Task>({
-      text: `SELECT ${COLUMNS} FROM tasks t WHERE ${where.join(' AND ')}
-              ORDER BY ${this.paginator.orderBy(page)} LIMIT ${page.limit + 1}`,
-      values,
-    });
-    return this.paginator.pageOf(rows, page);
+    return this.paginator.pageOfStatement(page, { select: `SELECT ${COLUMNS} FROM tasks t`, where, values }, (s) =>
+      this.db.laggingRows<Task>(readerId, s),
+    );
   }
 }

@@ -86,6 +86,7 @@ export class TasksService {
     const { limit, cursor, ...filters } = query;
     const position = POSITIONS[field];
     return this.tasks.list(
+      principal.id,
       scope,
       { ...filters, assignee },
       {

@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { ObjectLiteral, OrderByCondition } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
+import type { Statement } from '../../database/database';
 import { ApiException } from '../http/api-exception';
 import { Page } from './page';
 
@@ -88,6 +89,27 @@ export class CursorPaginator {
       () => bind('cursorValue', value),
       () => bind('cursorId', id),
     );
+  }
+
+  /**
+   * One page of a list read with plain SQL: `select` (`SELECT … FROM …`), its conditions and their
+   * values ($1…), then the cursor's condition, the page's order and limit; `read` runs the statement
+   * (Database.laggingRows for a list a replica may serve).
+   */
+  async pageOfStatement<Row extends ObjectLiteral, Item>(
+    page: KeysetPage<Row, Item>,
+    query: { select: string; where: string[]; values: unknown[] },
+    read: (statement: Statement) => Promise<Row[]>,
+  ): Promise<Page<Item>> {
+    const values = [...query.values];
+    const where = [...query.where];
+    const after = this.after(page, (_name, value) => `$${values.push(value)}`);
+    if (after) where.push(after);
+    const rows = await read({
+      text: `${query.select} WHERE ${where.join(' AND ')} ORDER BY ${this.orderBy(page)} LIMIT ${page.limit + 1}`,
+      values,
+    });
+    return this.pageOf(rows, page);
   }
 
   /** For a list read with plain SQL: its ORDER BY. */
