@@ -1,7 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { FileStorage } from '../src/storage/file-storage';
 import { ProjectBody, TaskBody } from './support/bodies';
 import {
   expectData,
@@ -16,7 +28,16 @@ import {
   walkPages,
 } from './support/envelope';
 import { requestId } from './support/orgs-helpers';
-import { auditEvents, client, createOrg, createRoleOrg, freshKey, RoleOrg } from './support/pt-helpers';
+import {
+  auditEvents,
+  client,
+  createOrg,
+  createProjectTask,
+  createRoleOrg,
+  freshKey,
+  RoleOrg,
+} from './support/pt-helpers';
+import { S3TestServer, startS3Server } from './support/s3-server';
 import { createTestApp, TestApp } from './support/test-app';
 import {
   errorOf,
@@ -57,8 +78,10 @@ import {
 import { bearer, registerUser, SignedInUser } from './support/users';
 
 // Attachments (API.md §11): multipart uploads typed by their bytes, downloads with Range and
-// conditional requests, the files on disk (never orphaned, never named by the client), roles
-// and tenancy (§7), audit events (§12), with the envelope (§2) and status codes (§3).
+// conditional requests, the stored files (never orphaned, never named by the client), roles
+// and tenancy (§7), audit events (§12), with the envelope (§2) and status codes (§3). Every
+// suite runs against both storage drivers: the local folder (UPLOAD_DIR) and an S3 bucket
+// (s3rver in this process); the S3 driver's own cases come at the end.
 
 interface AttachmentBody {
   id: string;
@@ -84,7 +107,40 @@ const PPTX_TYPE = 'application/vnd.openxmlformats-officedocument.presentationml.
 /** A file of `size` bytes of plain text. */
 const textOf = (size: number): Buffer => Buffer.alloc(size, 'abcdefghij\n');
 
-describe('attachments', () => {
+/** An S3 client of the test's own, to look at the bucket behind the app's back. */
+const bucketClient = (s3: S3TestServer): S3Client =>
+  new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
+
+/**
+ * The keys of the stored attachment files: the files under UPLOAD_DIR/attachments with the
+ * local driver, the bucket's objects with the S3 driver (which keeps nothing on disk but the
+ * uploads arriving in UPLOAD_DIR/incoming).
+ */
+async function storedKeys(app: TestApp, s3: S3TestServer | undefined): Promise<string[]> {
+  if (!s3) return storedFiles(app, 'attachments');
+  expect(storedFiles(app, 'attachments')).toEqual([]);
+  return (await s3.keys()).filter((key) => key.startsWith('attachments/'));
+}
+
+/** A stored file's bytes, read from the folder or straight from the bucket. */
+async function storedBytes(app: TestApp, s3: S3TestServer | undefined, key: string): Promise<Buffer> {
+  if (!s3) return readFileSync(join(app.uploadDir, key));
+  const client = bucketClient(s3);
+  try {
+    const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    return Buffer.from(await object.Body!.transformToByteArray());
+  } finally {
+    client.destroy();
+  }
+}
+
+describe.each(['local', 's3'] as const)('attachments (%s storage)', (driver) => {
+  let s3: S3TestServer | undefined;
   let t: TestApp;
   let org: RoleOrg;
   let owner: SignedInUser;
@@ -94,7 +150,8 @@ describe('attachments', () => {
   let otherTask: TaskBody;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    s3 = driver === 's3' ? await startS3Server() : undefined;
+    t = await createTestApp({ env: s3?.env });
     org = await createRoleOrg(t, 'Files Org');
     owner = org.users.owner;
     project = await createProject(owner, org.orgId);
@@ -103,9 +160,13 @@ describe('attachments', () => {
     const otherOrgId = await createOrg(t, otherOwner, 'Org B');
     otherTask = await createTask(otherOwner, (await createProject(otherOwner, otherOrgId)).id);
   }, 60_000);
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t?.close();
+    await s3?.stop();
+  });
 
   const as = (user: SignedInUser) => client(t, user);
+  const stored = (): Promise<string[]> => storedKeys(t, s3);
 
   async function createProject(user: SignedInUser, orgId: string): Promise<ProjectBody> {
     const key = freshKey('F');
@@ -157,11 +218,11 @@ describe('attachments', () => {
   /** Nothing was added: as many rows and stored files as before, and nothing left in incoming/. */
   async function expectNothingStored(before: { rows: number; files: string[] }): Promise<void> {
     expect(await countRows()).toBe(before.rows);
-    expect(storedFiles(t, 'attachments')).toEqual(before.files);
+    expect(await stored()).toEqual(before.files);
     expect(await eventually(() => incomingFiles(t).length === 0)).toBe(true);
   }
 
-  const snapshot = async () => ({ rows: await countRows(), files: storedFiles(t, 'attachments') });
+  const snapshot = async () => ({ rows: await countRows(), files: await stored() });
 
   // -------------------------------------------------------------------------------------------
   describe('POST /tasks/{taskId}/attachments: accepted types', () => {
@@ -200,11 +261,11 @@ describe('attachments', () => {
         });
         expect(res.headers.location).toBe(contentUrl(attachment.id));
 
-        // On disk under attachments/xx/<uuid>, byte for byte; nothing left behind in incoming/.
+        // Stored under attachments/xx/<uuid>, byte for byte; nothing left behind in incoming/.
         const key = await storageKeyOf(attachment.id);
         expect(key).toMatch(/^attachments\/[0-9a-f]{2}\/[0-9a-f-]{36}$/);
-        expect(readFileSync(join(t.uploadDir, key!)).equals(bytes)).toBe(true);
-        expect(storedFiles(t, 'attachments')).toContain(key);
+        expect((await storedBytes(t, s3, key!)).equals(bytes)).toBe(true);
+        expect(await stored()).toContain(key);
         expect(incomingFiles(t)).toEqual([]);
 
         // And it downloads as what it is.
@@ -394,12 +455,14 @@ describe('attachments', () => {
 
   // -------------------------------------------------------------------------------------------
   describe('413: UPLOAD_MAX_BYTES', () => {
+    let smallS3: S3TestServer | undefined;
     let small: TestApp;
     let smallOwner: SignedInUser;
     let smallTask: TaskBody;
 
     beforeAll(async () => {
-      small = await createTestApp({ env: { UPLOAD_MAX_BYTES: '1024' } });
+      smallS3 = driver === 's3' ? await startS3Server() : undefined;
+      small = await createTestApp({ env: { ...smallS3?.env, UPLOAD_MAX_BYTES: '1024' } });
       smallOwner = await registerUser(small, { name: 'Small' });
       const orgId = await createOrg(small, smallOwner, 'Small Org');
       const key = freshKey('S');
@@ -416,7 +479,10 @@ describe('attachments', () => {
         .send({ title: 'Small task' });
       smallTask = expectData<TaskBody>(taskRes, 201);
     }, 60_000);
-    afterAll(() => small.close());
+    afterAll(async () => {
+      await small?.close();
+      await smallS3?.stop();
+    });
 
     const rows = async (): Promise<number> =>
       (await small.dataSource.query('SELECT count(*)::int AS n FROM attachments'))[0].n;
@@ -428,18 +494,19 @@ describe('attachments', () => {
     });
 
     it.each([1025, 64 * 1024])('a file of %i bytes is 413 PAYLOAD_TOO_LARGE: no row, no file', async (size) => {
-      const before = { rows: await rows(), files: storedFiles(small, 'attachments') };
+      const before = { rows: await rows(), files: await storedKeys(small, smallS3) };
       const res = await sendFile(small, 'post', taskAttachmentsUrl(smallTask.id), smallOwner, textOf(size), 'big.txt');
       const error = expectError(res, 413, 'PAYLOAD_TOO_LARGE');
       expect(error.message).toMatch(/1024 bytes/);
       expect(await rows()).toBe(before.rows);
-      expect(storedFiles(small, 'attachments')).toEqual(before.files);
+      expect(await storedKeys(small, smallS3)).toEqual(before.files);
       expect(await eventually(() => incomingFiles(small).length === 0)).toBe(true);
     });
   });
 
   // -------------------------------------------------------------------------------------------
-  describe('an upload whose file cannot be stored', () => {
+  // The S3 driver's counterpart, a store that cannot be reached, is with the S3 cases below.
+  (driver === 'local' ? describe : describe.skip)('an upload whose file cannot be stored', () => {
     let broken: TestApp;
     let dir: string;
 
@@ -513,7 +580,7 @@ describe('attachments', () => {
       const { attachment, fallback } = await roundTrip(sent);
       expect(attachment.filename).toBe(expected);
       expect(fallback).toBe(expected);
-      expect(filesUnderUploadDir().some((path) => path.includes('etc') || path.includes('passwd'))).toBe(false);
+      expect((await filesUnderUploadDir()).some((path) => path.includes('etc') || path.includes('passwd'))).toBe(false);
     });
 
     it('a path in filename* (RFC 5987, percent-encoded) is cut to its last segment too', async () => {
@@ -528,7 +595,7 @@ describe('attachments', () => {
       expect(attachment.filename).toBe('a%2fb');
       expect(exact).toBe('a%2fb');
       expect(fallback).toBe('a_2fb');
-      expect(filesUnderUploadDir().some((path) => path.includes('a%2fb') || path.endsWith('/b'))).toBe(false);
+      expect((await filesUnderUploadDir()).some((path) => path.includes('a%2fb') || path.endsWith('/b'))).toBe(false);
     });
 
     it('a unicode name comes back exactly in filename*, with an ASCII fallback in filename', async () => {
@@ -578,7 +645,8 @@ describe('attachments', () => {
 
     const postBody = (body: Buffer) => sendRaw(t, 'post', taskAttachmentsUrl(task.id), body, MULTIPART, owner);
 
-    const filesUnderUploadDir = (): string[] => [...storedFiles(t, 'attachments'), ...incomingFiles(t)];
+    /** Every stored key and every file in incoming/. */
+    const filesUnderUploadDir = async (): Promise<string[]> => [...(await stored()), ...incomingFiles(t)];
   });
 
   // -------------------------------------------------------------------------------------------
@@ -716,7 +784,7 @@ describe('attachments', () => {
       // ...and removes it once the connection is gone.
       expect(await eventually(() => incomingFiles(t).length === 0)).toBe(true);
       expect(await countRows()).toBe(before.rows);
-      expect(storedFiles(t, 'attachments')).toEqual(before.files);
+      expect(await stored()).toEqual(before.files);
 
       // The server is fine afterwards.
       expectData(await upload(owner, TEXT, 'after.txt'), 201);
@@ -820,16 +888,21 @@ describe('attachments', () => {
 
   // -------------------------------------------------------------------------------------------
   describe('files are removed with their rows', () => {
-    const exists = (key: string): boolean => existsSync(join(t.uploadDir, key));
+    const exists = async (key: string): Promise<boolean> => (await stored()).includes(key);
+    /** Those of `keys` still stored. */
+    const present = async (keys: string[]): Promise<string[]> => {
+      const all = await stored();
+      return keys.filter((key) => all.includes(key));
+    };
     const queued = async (): Promise<number> =>
       (await t.dataSource.query('SELECT count(*)::int AS n FROM file_deletions'))[0].n;
 
     it('deleting an attachment removes its file', async () => {
       const attachment = await uploadOk(org.users.member, PDF, 'gone.pdf');
       const key = (await storageKeyOf(attachment.id))!;
-      expect(exists(key)).toBe(true);
+      expect(await exists(key)).toBe(true);
       expectNoContent(await as(org.users.member).delete(attachmentUrl(attachment.id)));
-      expect(exists(key)).toBe(false);
+      expect(await exists(key)).toBe(false);
       expect(await queued()).toBe(0);
     });
 
@@ -839,10 +912,10 @@ describe('attachments', () => {
       for (const bytes of [PNG, PDF, TEXT])
         keys.push((await storageKeyOf((await uploadOk(owner, bytes, 'x', doomed.id)).id))!);
       const survivor = (await storageKeyOf((await uploadOk(owner, PNG, 'keep.png')).id))!;
-      expect(keys.every(exists)).toBe(true);
+      expect(await present(keys)).toEqual(keys);
       expectNoContent(await as(owner).delete(`/api/v1/tasks/${doomed.id}`));
-      expect(keys.filter(exists)).toEqual([]);
-      expect(exists(survivor)).toBe(true);
+      expect(await present(keys)).toEqual([]);
+      expect(await exists(survivor)).toBe(true);
       expect(await queued()).toBe(0);
     });
 
@@ -854,9 +927,9 @@ describe('attachments', () => {
         keys.push((await storageKeyOf((await uploadOk(owner, GIF, 'a.gif', doomedTask.id)).id))!);
         keys.push((await storageKeyOf((await uploadOk(owner, TEXT, 'b.txt', doomedTask.id)).id))!);
       }
-      expect(keys.every(exists)).toBe(true);
+      expect(await present(keys)).toEqual(keys);
       expectNoContent(await as(owner).delete(`/api/v1/projects/${doomedProject.id}`));
-      expect(keys.filter(exists)).toEqual([]);
+      expect(await present(keys)).toEqual([]);
       expect(await queued()).toBe(0);
     });
 
@@ -869,16 +942,16 @@ describe('attachments', () => {
         keys.push((await storageKeyOf((await uploadOk(doomedOwner, bytes, 'o', doomedTask.id)).id))!);
       }
       const survivor = (await storageKeyOf((await uploadOk(owner, PNG, 'keep.png')).id))!;
-      expect(keys.every(exists)).toBe(true);
+      expect(await present(keys)).toEqual(keys);
       expectNoContent(await t.http().delete(`/api/v1/orgs/${orgId}`).set(bearer(doomedOwner.accessToken)));
-      expect(keys.filter(exists)).toEqual([]);
-      expect(exists(survivor)).toBe(true);
+      expect(await present(keys)).toEqual([]);
+      expect(await exists(survivor)).toBe(true);
       expect(await queued()).toBe(0);
     });
 
     it('every stored file belongs to a row, and every row has its file', async () => {
       const rows: { storage_key: string }[] = await t.dataSource.query('SELECT storage_key FROM attachments');
-      expect(storedFiles(t, 'attachments')).toEqual(rows.map((r) => r.storage_key).sort());
+      expect(await stored()).toEqual(rows.map((r) => r.storage_key).sort());
       expect(incomingFiles(t)).toEqual([]);
     });
   });
@@ -967,5 +1040,216 @@ describe('attachments', () => {
       );
       expectValidationFailed(await as(owner).get(taskAttachmentsUrl(task.id)).query({ limit: '0' }), ['limit']);
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// What only the S3 driver does: multipart uploads, ranged reads passed to the store, objects
+// removed from the bucket, and a store that is missing an object, a bucket, or is down.
+describe('attachments in an S3 bucket', () => {
+  const MiB = 1024 * 1024;
+  let s3: S3TestServer;
+  let t: TestApp;
+  let owner: SignedInUser;
+  let taskId: string;
+  let big: Buffer;
+  let bigAttachment: AttachmentBody;
+  let sends: jest.SpyInstance;
+
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    t = await createTestApp({ env: { ...s3.env, UPLOAD_MAX_BYTES: String(16 * MiB) } });
+    const org = await createRoleOrg(t, 'Bucket Org');
+    owner = org.users.owner;
+    ({ taskId } = await createProjectTask(t, owner, org.orgId));
+    // Random bytes behind a PNG signature: typed as an image, and any corruption shows.
+    big = Buffer.concat([PNG, randomBytes(12 * MiB + 12345)]);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    await s3?.stop();
+  });
+
+  // Every command any S3 client in this process sends (the app's, and the test's own).
+  beforeEach(() => {
+    sends = jest.spyOn(S3Client.prototype, 'send');
+  });
+  afterEach(() => sends.mockRestore());
+
+  const sent = <C>(type: new (...args: never[]) => C): C[] =>
+    sends.mock.calls.map(([command]) => command as unknown).filter((command): command is C => command instanceof type);
+
+  const upload = (bytes: Buffer, filename = 'big.png') =>
+    sendFile(t, 'post', taskAttachmentsUrl(taskId), owner, bytes, filename);
+  const download = (id: string, headers: Record<string, string> = {}) => getBytes(t, contentUrl(id), owner, headers);
+  const keyOf = async (id: string): Promise<string> =>
+    (await t.dataSource.query('SELECT storage_key FROM attachments WHERE id = $1', [id]))[0].storage_key;
+  const rowCount = async (app: TestApp): Promise<number> =>
+    (await app.dataSource.query('SELECT count(*)::int AS n FROM attachments'))[0].n;
+
+  it('a 12 MiB file goes up in parts, streamed, and comes back byte for byte', async () => {
+    bigAttachment = expectData<AttachmentBody>(await upload(big), 201);
+    expect(bigAttachment).toMatchObject({ contentType: 'image/png', size: big.length, sha256: sha256(big) });
+
+    // More than lib-storage's 5 MiB part: a multipart upload of three parts, no single PutObject.
+    expect(sent(CreateMultipartUploadCommand)).toHaveLength(1);
+    expect(sent(UploadPartCommand)).toHaveLength(3);
+    expect(sent(CompleteMultipartUploadCommand)).toHaveLength(1);
+    expect(sent(PutObjectCommand)).toEqual([]);
+    expect(sent(AbortMultipartUploadCommand)).toEqual([]);
+    // No checksum asked of the store (requestChecksumCalculation: WHEN_REQUIRED): many stores
+    // short of AWS S3 refuse it.
+    expect(sent(CreateMultipartUploadCommand)[0].input.ChecksumAlgorithm).toBeUndefined();
+
+    // The object holds the file's bytes and nothing else (no aws-chunked framing).
+    const key = await keyOf(bigAttachment.id);
+    expect(await s3.keys()).toContain(key);
+    expect(sha256(await storedBytes(t, s3, key))).toBe(sha256(big));
+    // Nothing on disk: the temporary file went once stored.
+    expect(storedFiles(t, 'attachments')).toEqual([]);
+    expect(await eventually(() => incomingFiles(t).length === 0)).toBe(true);
+
+    const down = await download(bigAttachment.id).expect(200);
+    expect(down.headers['content-length']).toBe(String(big.length));
+    expect(sha256(down.body as Buffer)).toBe(sha256(big));
+  });
+
+  it.each([
+    ['across the first part boundary', `bytes=${5 * MiB - 10}-${5 * MiB + 9}`, 5 * MiB - 10, 5 * MiB + 9],
+    ['a suffix', 'bytes=-100', -100, -1],
+    ['an open end', `bytes=${12 * MiB}-`, 12 * MiB, -1],
+  ])('a Range (%s) is asked of the store and answered 206 with those bytes', async (_, range, from, to) => {
+    const start = from < 0 ? big.length + from : from;
+    const end = to < 0 ? big.length + to : to;
+    const res = await download(bigAttachment.id, { Range: range }).expect(206);
+    expect(res.headers['content-range']).toBe(`bytes ${start}-${end}/${big.length}`);
+    expect((res.body as Buffer).equals(big.subarray(start, end + 1))).toBe(true);
+    // The store was asked for that range, not for the whole object.
+    expect(sent(GetObjectCommand).map((command) => command.input.Range)).toEqual([`bytes=${start}-${end}`]);
+  });
+
+  it('the driver streams exactly the range the store sends', async () => {
+    const storage = t.app.get(FileStorage);
+    const stream = await storage.read(await keyOf(bigAttachment.id), { start: 1000, end: 1999 });
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(big.subarray(1000, 2000))).toBe(true);
+  });
+
+  it('deleting an attachment removes its object from the bucket once the deletion has committed', async () => {
+    const attachment = expectData<AttachmentBody>(await upload(PDF, 'gone.pdf'), 201);
+    const key = await keyOf(attachment.id);
+    expect(await s3.keys()).toContain(key);
+    expectNoContent(await client(t, owner).delete(attachmentUrl(attachment.id)));
+    expect(sent(DeleteObjectCommand).map((command) => command.input.Key)).toContain(key);
+    expect(await s3.keys()).not.toContain(key);
+    expect((await t.dataSource.query('SELECT count(*)::int AS n FROM file_deletions'))[0].n).toBe(0);
+  });
+
+  it('an object missing from the bucket is a 404 NOT_FOUND, answered before any byte is sent', async () => {
+    const attachment = expectData<AttachmentBody>(await upload(TEXT, 'lost.txt'), 201);
+    const bucket = bucketClient(s3);
+    try {
+      await bucket.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: await keyOf(attachment.id) }));
+    } finally {
+      bucket.destroy();
+    }
+    const res = await download(attachment.id);
+    expectError(errorOf(res), 404, 'NOT_FOUND');
+    expect(res.headers['content-type']).toBe(JSON_UTF8);
+  });
+
+  it('an upload refused by type (415) or size (413) sends nothing to the store and leaves no object', async () => {
+    const before = { rows: await rowCount(t), keys: await s3.keys() };
+    expectError(await upload(HTML, 'page.png'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(await upload(textOf(16 * MiB + 1), 'huge.txt'), 413, 'PAYLOAD_TOO_LARGE');
+    expect([...sent(PutObjectCommand), ...sent(CreateMultipartUploadCommand), ...sent(UploadPartCommand)]).toEqual([]);
+    expect(await rowCount(t)).toBe(before.rows);
+    expect(await s3.keys()).toEqual(before.keys);
+    expect(await eventually(() => incomingFiles(t).length === 0)).toBe(true);
+  });
+
+  describe('a store that cannot be reached', () => {
+    let down: S3TestServer;
+    let app: TestApp;
+    let user: SignedInUser;
+    let downTaskId: string;
+    let earlier: AttachmentBody;
+
+    beforeAll(async () => {
+      down = await startS3Server();
+      app = await createTestApp({ env: down.env });
+      const org = await createRoleOrg(app, 'Down Org');
+      user = org.users.owner;
+      ({ taskId: downTaskId } = await createProjectTask(app, user, org.orgId));
+      earlier = expectData<AttachmentBody>(
+        await sendFile(app, 'post', taskAttachmentsUrl(downTaskId), user, PDF, 'earlier.pdf'),
+        201,
+      );
+      await down.stop();
+    }, 60_000);
+    afterAll(() => app?.close());
+
+    const queued = async (): Promise<{ storage_key: string; due: boolean }[]> =>
+      app.dataSource.query('SELECT storage_key, due_at <= now() AS due FROM file_deletions ORDER BY id');
+
+    /** A 500 envelope that says nothing of the store: no address, bucket, key, SDK or errno. */
+    function expectCleanInternal(res: Parameters<typeof expectError>[0]): void {
+      const error = expectError(res, 500, 'INTERNAL');
+      expect(error.message).toBe('Internal server error');
+      expect(JSON.stringify(res.body)).not.toMatch(
+        /ECONNREFUSED|127\.0\.0\.1|tasklane-test|attachments\/|S3|aws|bucket|socket|connect/i,
+      );
+    }
+
+    it('an upload is a clean 500, and leaves no row, no audit event, no temporary file', async () => {
+      const id = requestId('att-store-down');
+      const res = await sendFile(app, 'post', taskAttachmentsUrl(downTaskId), user, PNG, 'a.png', 'image/png', {
+        'X-Request-Id': id,
+      });
+      expectCleanInternal(res);
+      expect(await rowCount(app)).toBe(1);
+      expect(await app.dataSource.query('SELECT 1 FROM audit_events WHERE request_id = $1', [id])).toEqual([]);
+      expect(await eventually(() => incomingFiles(app).length === 0)).toBe(true);
+      // Whatever may have reached the store is removed once it is back: the upload's reservation
+      // is due, and the sweep retries it.
+      const [reservation] = await queued();
+      expect(reservation).toEqual({ storage_key: expect.stringMatching(/^attachments\//), due: true });
+    });
+
+    it('a download is a clean 500', async () => {
+      expectCleanInternal(errorOf(await getBytes(app, contentUrl(earlier.id), user)));
+    });
+
+    it("is a 500 even for the SDK's errno-coded errors, never the 503 of a database that is down", async () => {
+      // Under Jest the SDK wraps Node's socket errors (they come from another realm); in
+      // production it rejects with them as they are, `code: 'ECONNREFUSED'` included.
+      const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+      sends.mockRejectedValueOnce(refused);
+      expectCleanInternal(errorOf(await getBytes(app, contentUrl(earlier.id), user)));
+      sends.mockRejectedValueOnce(refused);
+      expectCleanInternal(await sendFile(app, 'post', taskAttachmentsUrl(downTaskId), user, PNG, 'b.png'));
+      expect(sent(GetObjectCommand)).toHaveLength(1);
+      expect(sent(PutObjectCommand)).toHaveLength(1);
+    });
+
+    it('a deletion goes through (204), and its object stays queued for removal until the store is back', async () => {
+      const key = (await app.dataSource.query('SELECT storage_key FROM attachments WHERE id = $1', [earlier.id]))[0]
+        .storage_key as string;
+      expectNoContent(await client(app, user).delete(attachmentUrl(earlier.id)));
+      expect(await rowCount(app)).toBe(0);
+      expect(await queued()).toContainEqual({ storage_key: key, due: true });
+    });
+  });
+
+  it('a bucket that does not exist is logged at boot, which it does not hold up', async () => {
+    const app = await createTestApp({ env: { ...s3.env, S3_BUCKET: 'no-such-bucket' }, captureLogs: true });
+    try {
+      const logged = () => app.logs.some((line) => /S3 bucket "no-such-bucket".*cannot be used/.test(String(line.msg)));
+      expect(await eventually(logged)).toBe(true);
+      expect(app.logs.find((line) => /no-such-bucket/.test(String(line.msg)))?.level).toBe(50);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { USER_KEYS, UserBody } from './support/bodies';
 import {
@@ -11,6 +12,7 @@ import {
   JSON_UTF8,
 } from './support/envelope';
 import { addMember, createOrg } from './support/pt-helpers';
+import { S3TestServer, startS3Server } from './support/s3-server';
 import { createTestApp, TestApp } from './support/test-app';
 import {
   binary,
@@ -37,8 +39,9 @@ import { bearer, createAdmin, registerUser, SignedInUser } from './support/users
 
 // Avatars (API.md §6): PUT /users/{id}/avatar (multipart, PNG/JPEG/WebP by content, ≤ 2 MiB),
 // GET /users/{id}/avatar (self, admins, anyone sharing an org), avatarUrl in the user resource,
-// and the image files on disk (replaced and deleted with the user). Also the OpenAPI document's
-// description of both upload routes.
+// and the stored image files (replaced and deleted with the user), with either storage driver:
+// the local folder (UPLOAD_DIR) or an S3 bucket (s3rver in this process). Also the OpenAPI
+// document's description of both upload routes.
 
 const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
 const userUrl = (id: string): string => `/api/v1/users/${id}`;
@@ -47,15 +50,48 @@ const avatarUrl = (id: string): string => `/api/v1/users/${id}/avatar`;
 /** A PNG signature followed by padding: `size` bytes that sniff as image/png. */
 const pngOfSize = (size: number): Buffer => Buffer.concat([PNG, Buffer.alloc(size - PNG.length, 0x42)]);
 
-describe('avatars', () => {
+/**
+ * The keys of the stored avatar files: the files under UPLOAD_DIR/avatars with the local
+ * driver, the bucket's objects with the S3 driver (which keeps nothing on disk but the uploads
+ * arriving in UPLOAD_DIR/incoming).
+ */
+async function storedKeys(app: TestApp, s3: S3TestServer | undefined): Promise<string[]> {
+  if (!s3) return storedFiles(app, 'avatars');
+  expect(storedFiles(app, 'avatars')).toEqual([]);
+  return (await s3.keys()).filter((key) => key.startsWith('avatars/'));
+}
+
+/** A stored file's bytes, read from the folder or straight from the bucket. */
+async function storedBytes(app: TestApp, s3: S3TestServer | undefined, key: string): Promise<Buffer> {
+  if (!s3) return readFileSync(join(app.uploadDir, key));
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
+  try {
+    const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
+    return Buffer.from(await object.Body!.transformToByteArray());
+  } finally {
+    client.destroy();
+  }
+}
+
+describe.each(['local', 's3'] as const)('avatars (%s storage)', (driver) => {
+  let s3: S3TestServer | undefined;
   let t: TestApp;
   let admin: SignedInUser;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    s3 = driver === 's3' ? await startS3Server() : undefined;
+    t = await createTestApp({ env: s3?.env });
     admin = await createAdmin(t);
   }, 60_000);
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t?.close();
+    await s3?.stop();
+  });
 
   const put = (
     caller: SignedInUser | undefined,
@@ -82,7 +118,8 @@ describe('avatars', () => {
   const avatarKey = async (id: string): Promise<string | null> =>
     (await t.dataSource.query('SELECT avatar_key FROM users WHERE id = $1', [id]))[0].avatar_key;
 
-  const exists = (key: string): boolean => existsSync(join(t.uploadDir, key));
+  const stored = (): Promise<string[]> => storedKeys(t, s3);
+  const exists = async (key: string): Promise<boolean> => (await stored()).includes(key);
 
   const queued = async (): Promise<number> =>
     (await t.dataSource.query('SELECT count(*)::int AS n FROM file_deletions'))[0].n;
@@ -105,10 +142,11 @@ describe('avatars', () => {
       expect(user.avatarUrl).toBe(`${avatarUrl(me.id)}?v=${sha256(bytes).slice(0, 16)}`);
       expect(await readUser(me, me.id)).toEqual(user);
 
-      // On disk under avatars/xx/<uuid>; nothing left in incoming/.
+      // Stored under avatars/xx/<uuid>, byte for byte; nothing left in incoming/.
       const key = (await avatarKey(me.id))!;
       expect(key).toMatch(/^avatars\/[0-9a-f]{2}\/[0-9a-f-]{36}$/);
-      expect(readFileSync(join(t.uploadDir, key)).equals(bytes)).toBe(true);
+      expect((await storedBytes(t, s3, key)).equals(bytes)).toBe(true);
+      expect(await stored()).toContain(key);
       expect(incomingFiles(t)).toEqual([]);
 
       // Served back, through avatarUrl itself, with the detected type and the exact bytes.
@@ -134,11 +172,11 @@ describe('avatars', () => {
     ])('refuses %s with 415: the user and the disk are unchanged', async (_, make) => {
       const me = await registerUser(t);
       const before = await readUser(me, me.id);
-      const files = storedFiles(t, 'avatars');
+      const files = await stored();
       const error = expectError(await put(me, me.id, make()), 415, 'UNSUPPORTED_MEDIA_TYPE');
       expect(error.message).toMatch(/image\/png, image\/jpeg, image\/webp/);
       expect(await readUser(me, me.id)).toEqual(before);
-      expect(storedFiles(t, 'avatars')).toEqual(files);
+      expect(await stored()).toEqual(files);
       expect(await eventually(() => incomingFiles(t).length === 0)).toBe(true);
     });
 
@@ -146,12 +184,12 @@ describe('avatars', () => {
       const me = await registerUser(t);
       const user = await putOk(me, me.id, pngOfSize(AVATAR_MAX_BYTES));
       expect(user.avatarUrl).not.toBeNull();
-      const files = storedFiles(t, 'avatars');
+      const files = await stored();
       const res = await put(me, me.id, pngOfSize(AVATAR_MAX_BYTES + 1));
       const error = expectError(res, 413, 'PAYLOAD_TOO_LARGE');
       expect(error.message).toMatch(String(AVATAR_MAX_BYTES));
       expect(await readUser(me, me.id)).toEqual(user);
-      expect(storedFiles(t, 'avatars')).toEqual(files);
+      expect(await stored()).toEqual(files);
       expect(await eventually(() => incomingFiles(t).length === 0)).toBe(true);
     });
 
@@ -187,14 +225,14 @@ describe('avatars', () => {
       const me = await registerUser(t);
       const first = await putOk(me, me.id, PNG);
       const firstKey = (await avatarKey(me.id))!;
-      expect(exists(firstKey)).toBe(true);
+      expect(await exists(firstKey)).toBe(true);
       const second = await putOk(me, me.id, JPEG);
       const secondKey = (await avatarKey(me.id))!;
       expect(second.avatarUrl).not.toBe(first.avatarUrl);
       expect(second.version).toBe(first.version + 1);
       expect(secondKey).not.toBe(firstKey);
-      expect(exists(firstKey)).toBe(false);
-      expect(exists(secondKey)).toBe(true);
+      expect(await exists(firstKey)).toBe(false);
+      expect(await exists(secondKey)).toBe(true);
       expect(await queued()).toBe(0);
       const image = await getAvatar(me, me.id).expect(200);
       expect(image.headers['content-type']).toBe('image/jpeg');
@@ -209,19 +247,19 @@ describe('avatars', () => {
       );
       expect(user.version).toBe(current.version + 1);
       const key = await avatarKey(me.id);
-      const files = storedFiles(t, 'avatars');
+      const files = await stored();
       const stale = await put(me, me.id, JPEG, 'b.png', { 'If-Match': etag(current.version) });
       expectError(stale, 412, 'PRECONDITION_FAILED');
       expect(await readUser(me, me.id)).toEqual(user);
       expect(await avatarKey(me.id)).toBe(key);
-      expect(storedFiles(t, 'avatars')).toEqual(files);
+      expect(await stored()).toEqual(files);
       expect(await eventually(() => incomingFiles(t).length === 0)).toBe(true);
     });
 
     it('an admin setting the avatar of a user that does not exist gets 404, and nothing is stored', async () => {
-      const files = storedFiles(t, 'avatars');
+      const files = await stored();
       expectError(await put(admin, '00000000-0000-4000-8000-000000000000', PNG), 404, 'NOT_FOUND');
-      expect(storedFiles(t, 'avatars')).toEqual(files);
+      expect(await stored()).toEqual(files);
       expect(await eventually(() => incomingFiles(t).length === 0)).toBe(true);
     });
 
@@ -295,9 +333,9 @@ describe('avatars', () => {
     const me = await registerUser(t);
     await putOk(me, me.id, PNG);
     const key = (await avatarKey(me.id))!;
-    expect(exists(key)).toBe(true);
+    expect(await exists(key)).toBe(true);
     expectNoContent(await t.http().delete(userUrl(me.id)).set(bearer(me.accessToken)));
-    expect(exists(key)).toBe(false);
+    expect(await exists(key)).toBe(false);
     expect(await avatarKey(me.id)).toBeNull();
     expect(await queued()).toBe(0);
     expectError(errorOf(await getAvatar(admin, me.id)), 404, 'NOT_FOUND');
@@ -307,7 +345,7 @@ describe('avatars', () => {
     const rows: { avatar_key: string }[] = await t.dataSource.query(
       'SELECT avatar_key FROM users WHERE avatar_key IS NOT NULL',
     );
-    expect(storedFiles(t, 'avatars')).toEqual(rows.map((r) => r.avatar_key).sort());
+    expect(await stored()).toEqual(rows.map((r) => r.avatar_key).sort());
   });
 
   // -------------------------------------------------------------------------------------------

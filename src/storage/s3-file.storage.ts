@@ -46,9 +46,10 @@ export class S3FileStorage extends FileStorage implements OnApplicationBootstrap
       endpoint: options.endpoint,
       forcePathStyle: options.forcePathStyle,
       credentials: options.credentials,
-      // Checksums only where the API requires them: with the defaults the SDK sends bodies in
-      // aws-chunked framing with trailing checksums, which stores short of AWS S3 (s3rver, older
-      // MinIO and Ceph, some gateways) keep as the object's bytes.
+      // Checksums only where the API requires them. By default the SDK adds a CRC32 to every
+      // write (on a streamed body as aws-chunked framing with a trailer) and validates the
+      // checksums of responses: stores short of AWS S3 (s3rver, older MinIO and Ceph RGW, some
+      // gateways) refuse those writes or keep the framing as the object's bytes.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       // An unreachable store fails a request within seconds rather than holding it open; a socket
