@@ -1,3 +1,7 @@
+type Stoppable = { stop(): Promise<void> };
+
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { __tasklanePg?: { stop(): Promise<void> } }).__tasklanePg?.stop();
+  const started = globalThis as { __tasklanePgBouncer?: Stoppable; __tasklanePg?: Stoppable };
+  await started.__tasklanePgBouncer?.stop();
+  await started.__tasklanePg?.stop();
 }

@@ -89,6 +89,23 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 }
 
 /**
+ * The URL the app is given for `databaseUrl` (a direct one): through the run's PgBouncer when
+ * TEST_DATABASE_POOLER=transaction (global-setup.ts), with the matching variables.
+ */
+function connectionEnv(databaseUrl: string): { url: string; env: Record<string, string> } {
+  const port = process.env.TEST_PGBOUNCER_PORT;
+  const pooled = new URL(databaseUrl);
+  // The bouncer fronts the run's server only (a test may start a PostgreSQL of its own).
+  if (!port || pooled.host !== new URL(adminUrl()).host) return { url: databaseUrl, env: {} };
+  pooled.hostname = '127.0.0.1';
+  pooled.port = port;
+  return {
+    url: pooled.toString(),
+    env: { DATABASE_URL: pooled.toString(), DATABASE_POOLER: 'transaction', DATABASE_DIRECT_URL: databaseUrl },
+  };
+}
+
+/**
  * The application exactly as main.ts builds it (AppModule + configureApp), listening on an
  * ephemeral port, on its own database unless `databaseUrl` is given.
  */
@@ -96,8 +113,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const database = options.databaseUrl ? undefined : await createTestDatabase();
   const databaseUrl = options.databaseUrl ?? database!.url;
   const ownUploadDir = options.env?.UPLOAD_DIR ? undefined : mkdtempSync(join(tmpdir(), 'tasklane-uploads-'));
+  const connection = connectionEnv(databaseUrl);
   const env = parseEnvironment({
     NODE_ENV: 'test',
+    ...connection.env,
     UPLOAD_DIR: ownUploadDir,
     LOG_LEVEL: options.captureLogs ? 'info' : 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
@@ -105,7 +124,20 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
     ...options.env,
   });
-  const config = new AppConfig({ env, databaseUrl, jwtSecret: options.env?.JWT_SECRET ?? TEST_JWT_SECRET });
+  if (database && connection.url !== databaseUrl) {
+    // What docs/scaling-out.md asks of an operator behind a transaction pooler: the timeouts on
+    // the role or database, for statements outside a transaction (transactions set their own).
+    await onAdminDatabase((c) =>
+      c.query(
+        `ALTER DATABASE ${new URL(databaseUrl).pathname.slice(1)} SET statement_timeout = ${env.DB_STATEMENT_TIMEOUT_MS}`,
+      ),
+    );
+  }
+  const config = new AppConfig({
+    env,
+    databaseUrl: connection.url,
+    jwtSecret: options.env?.JWT_SECRET ?? TEST_JWT_SECRET,
+  });
 
   const logs: Record<string, unknown>[] = [];
   const root: ModuleMetadata['imports'] = [
