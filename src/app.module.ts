@@ -67,7 +67,10 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: ContentTypeGuard },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor },
+        // Only with read replicas: without them there is no fence to publish, and no cost per request.
+        ...(config.env.DATABASE_REPLICA_URLS.length > 0
+          ? [{ provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor }]
+          : []),
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };

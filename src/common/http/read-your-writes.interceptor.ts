@@ -10,7 +10,7 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * With read replicas, a client reads its own writes (contract §21): once a principal's writing
  * request is done — and before its response leaves — the primary's WAL position is published as
  * that principal's fence, on every instance (ReadReplicas). Also after a failed request: a change
- * may have committed before the failure. Without replicas this does nothing.
+ * may have committed before the failure. Registered only with replicas (AppModule).
  */
 @Injectable()
 export class ReadYourWritesInterceptor implements NestInterceptor {
@@ -19,7 +19,7 @@ export class ReadYourWritesInterceptor implements NestInterceptor {
   constructor(private readonly replicas: ReadReplicas) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (!this.replicas.enabled || context.getType() !== 'http') return next.handle();
+    if (context.getType() !== 'http') return next.handle();
     const req = context.switchToHttp().getRequest<Request & AuthenticatedRequest>();
     if (READS.has(req.method)) return next.handle();
     const fence = async (): Promise<void> => {
