@@ -68,7 +68,9 @@ import {
   sendFile,
   sendRaw,
   sha256,
+  storedBytes,
   storedFiles,
+  storedKeys,
   SVG,
   TEXT,
   webp,
@@ -107,38 +109,6 @@ const PPTX_TYPE = 'application/vnd.openxmlformats-officedocument.presentationml.
 /** A file of `size` bytes of plain text. */
 const textOf = (size: number): Buffer => Buffer.alloc(size, 'abcdefghij\n');
 
-/** An S3 client of the test's own, to look at the bucket behind the app's back. */
-const bucketClient = (s3: S3TestServer): S3Client =>
-  new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
-
-/**
- * The keys of the stored attachment files: the files under UPLOAD_DIR/attachments with the
- * local driver, the bucket's objects with the S3 driver (which keeps nothing on disk but the
- * uploads arriving in UPLOAD_DIR/incoming).
- */
-async function storedKeys(app: TestApp, s3: S3TestServer | undefined): Promise<string[]> {
-  if (!s3) return storedFiles(app, 'attachments');
-  expect(storedFiles(app, 'attachments')).toEqual([]);
-  return (await s3.keys()).filter((key) => key.startsWith('attachments/'));
-}
-
-/** A stored file's bytes, read from the folder or straight from the bucket. */
-async function storedBytes(app: TestApp, s3: S3TestServer | undefined, key: string): Promise<Buffer> {
-  if (!s3) return readFileSync(join(app.uploadDir, key));
-  const client = bucketClient(s3);
-  try {
-    const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-    return Buffer.from(await object.Body!.transformToByteArray());
-  } finally {
-    client.destroy();
-  }
-}
-
 describe.each(['local', 's3'] as const)('attachments (%s storage)', (driver) => {
   let s3: S3TestServer | undefined;
   let t: TestApp;
@@ -166,7 +136,7 @@ describe.each(['local', 's3'] as const)('attachments (%s storage)', (driver) => 
   });
 
   const as = (user: SignedInUser) => client(t, user);
-  const stored = (): Promise<string[]> => storedKeys(t, s3);
+  const stored = (): Promise<string[]> => storedKeys(t, 'attachments', s3);
 
   async function createProject(user: SignedInUser, orgId: string): Promise<ProjectBody> {
     const key = freshKey('F');
@@ -494,12 +464,12 @@ describe.each(['local', 's3'] as const)('attachments (%s storage)', (driver) => 
     });
 
     it.each([1025, 64 * 1024])('a file of %i bytes is 413 PAYLOAD_TOO_LARGE: no row, no file', async (size) => {
-      const before = { rows: await rows(), files: await storedKeys(small, smallS3) };
+      const before = { rows: await rows(), files: await storedKeys(small, 'attachments', smallS3) };
       const res = await sendFile(small, 'post', taskAttachmentsUrl(smallTask.id), smallOwner, textOf(size), 'big.txt');
       const error = expectError(res, 413, 'PAYLOAD_TOO_LARGE');
       expect(error.message).toMatch(/1024 bytes/);
       expect(await rows()).toBe(before.rows);
-      expect(await storedKeys(small, smallS3)).toEqual(before.files);
+      expect(await storedKeys(small, 'attachments', smallS3)).toEqual(before.files);
       expect(await eventually(() => incomingFiles(small).length === 0)).toBe(true);
     });
   });
@@ -1148,7 +1118,7 @@ describe('attachments in an S3 bucket', () => {
 
   it('an object missing from the bucket is a 404 NOT_FOUND, answered before any byte is sent', async () => {
     const attachment = expectData<AttachmentBody>(await upload(TEXT, 'lost.txt'), 201);
-    const bucket = bucketClient(s3);
+    const bucket = s3.client();
     try {
       await bucket.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: await keyOf(attachment.id) }));
     } finally {

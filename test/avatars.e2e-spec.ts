@@ -1,6 +1,3 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { USER_KEYS, UserBody } from './support/bodies';
 import {
   etag,
@@ -31,7 +28,8 @@ import {
   sendFile,
   sendRaw,
   sha256,
-  storedFiles,
+  storedBytes,
+  storedKeys,
   SVG,
   webp,
 } from './support/upload-helpers';
@@ -49,34 +47,6 @@ const avatarUrl = (id: string): string => `/api/v1/users/${id}/avatar`;
 
 /** A PNG signature followed by padding: `size` bytes that sniff as image/png. */
 const pngOfSize = (size: number): Buffer => Buffer.concat([PNG, Buffer.alloc(size - PNG.length, 0x42)]);
-
-/**
- * The keys of the stored avatar files: the files under UPLOAD_DIR/avatars with the local
- * driver, the bucket's objects with the S3 driver (which keeps nothing on disk but the uploads
- * arriving in UPLOAD_DIR/incoming).
- */
-async function storedKeys(app: TestApp, s3: S3TestServer | undefined): Promise<string[]> {
-  if (!s3) return storedFiles(app, 'avatars');
-  expect(storedFiles(app, 'avatars')).toEqual([]);
-  return (await s3.keys()).filter((key) => key.startsWith('avatars/'));
-}
-
-/** A stored file's bytes, read from the folder or straight from the bucket. */
-async function storedBytes(app: TestApp, s3: S3TestServer | undefined, key: string): Promise<Buffer> {
-  if (!s3) return readFileSync(join(app.uploadDir, key));
-  const client = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  });
-  try {
-    const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-    return Buffer.from(await object.Body!.transformToByteArray());
-  } finally {
-    client.destroy();
-  }
-}
 
 describe.each(['local', 's3'] as const)('avatars (%s storage)', (driver) => {
   let s3: S3TestServer | undefined;
@@ -118,7 +88,7 @@ describe.each(['local', 's3'] as const)('avatars (%s storage)', (driver) => {
   const avatarKey = async (id: string): Promise<string | null> =>
     (await t.dataSource.query('SELECT avatar_key FROM users WHERE id = $1', [id]))[0].avatar_key;
 
-  const stored = (): Promise<string[]> => storedKeys(t, s3);
+  const stored = (): Promise<string[]> => storedKeys(t, 'avatars', s3);
   const exists = async (key: string): Promise<boolean> => (await stored()).includes(key);
 
   const queued = async (): Promise<number> =>

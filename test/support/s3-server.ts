@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,10 @@ export interface S3TestServer {
   env: Record<string, string>;
   /** the stored objects' keys (for "no orphan objects" assertions) */
   keys(): Promise<string[]>;
+  /** A stored object's bytes, read behind the app's back. */
+  bytes(key: string): Promise<Buffer>;
+  /** An S3 client of the test's own (destroy it when done). */
+  client(): S3Client;
   stop(): Promise<void>;
 }
 
@@ -45,12 +49,14 @@ export async function startS3Server(): Promise<S3TestServer> {
     throw error;
   }
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
-  });
+  const newClient = (): S3Client =>
+    new S3Client({
+      endpoint,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+    });
+  const client = newClient();
   let stopped: Promise<void> | undefined;
 
   return {
@@ -78,6 +84,11 @@ export async function startS3Server(): Promise<S3TestServer> {
       } while (ContinuationToken);
       return keys.sort();
     },
+    async bytes(key) {
+      const object = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      return Buffer.from(await object.Body!.transformToByteArray());
+    },
+    client: newClient,
     stop() {
       stopped ??= (async () => {
         client.destroy();

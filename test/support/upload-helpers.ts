@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Response } from 'supertest';
+import type { S3TestServer } from './s3-server';
 import type { TestApp } from './test-app';
 import { bearer, SignedInUser } from './users';
 
@@ -260,6 +261,26 @@ export function filesUnder(dir: string): string[] {
 
 export const storedFiles = (t: TestApp, kind: 'attachments' | 'avatars'): string[] =>
   filesUnder(join(t.uploadDir, kind)).map((path) => `${kind}/${path}`);
+
+/**
+ * The keys of the stored files of a kind: the files under UPLOAD_DIR/<kind> with the local
+ * driver, the bucket's objects with the S3 driver (which keeps nothing on disk but the uploads
+ * arriving in UPLOAD_DIR/incoming).
+ */
+export async function storedKeys(
+  t: TestApp,
+  kind: 'attachments' | 'avatars',
+  s3: S3TestServer | undefined,
+): Promise<string[]> {
+  if (!s3) return storedFiles(t, kind);
+  expect(storedFiles(t, kind)).toEqual([]);
+  return (await s3.keys()).filter((key) => key.startsWith(`${kind}/`));
+}
+
+/** A stored file's bytes, read from the folder or straight from the bucket. */
+export function storedBytes(t: TestApp, s3: S3TestServer | undefined, key: string): Promise<Buffer> {
+  return s3 ? s3.bytes(key) : Promise.resolve(readFileSync(join(t.uploadDir, key)));
+}
 
 export const incomingFiles = (t: TestApp): string[] => filesUnder(join(t.uploadDir, 'incoming'));
 
