@@ -58,6 +58,8 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly primaryHistory: [number, bigint][] = [];
   private next = 0;
   private timer?: NodeJS.Timeout;
+  /** A poll waiting on a replica that does not answer is not joined by the next one. */
+  private polling = false;
   private readonly counts = { replica: 0, primary: 0 };
 
   constructor(
@@ -190,6 +192,8 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Every second: where each replica is, whether it is too far behind, and fences no longer needed. */
   private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
     try {
       const now = Date.now();
       this.primaryHistory.push([now, await this.primaryPosition()]);
@@ -211,6 +215,8 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
       for (const [principalId, position] of this.fences) if (position <= everywhere) this.fences.delete(principalId);
     } catch (error) {
       this.logger.warn(`Could not check the read replicas: ${(error as Error).message}`);
+    } finally {
+      this.polling = false;
     }
   }
 
