@@ -20,8 +20,8 @@ import { PgBouncer, startPgBouncer } from '../support/pgbouncer';
 import { PrimaryWithReplica, startPrimaryWithReplica } from '../support/postgres-replica';
 import { RedisServer, startRedisServer } from '../support/redis-server';
 import { S3TestServer, startS3Server } from '../support/s3-server';
-import { freePort } from '../support/server-process';
 import { send } from './http-client';
+import { freePort, killGroup, reaper, REAPER, sleep, track, untrack } from '../support/child-processes';
 
 // Everything the cluster test runs, on loopback: a PostgreSQL primary and its streaming replica,
 // PgBouncer (transaction mode) in front of the primary, Redis, an S3-protocol server, an SMTP
@@ -31,8 +31,6 @@ import { send } from './http-client';
 
 export const ROOT = resolve(__dirname, '../..');
 const DIST = join(ROOT, 'dist');
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** `direct`: the instances use the primary only (no pooler, no replica), as a baseline. */
 export type DatabaseMode = 'pooled' | 'direct';
@@ -90,11 +88,9 @@ export class Instance {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    running.add(child);
-    reaper(`+${child.pid}`);
+    track(child);
     child.once('exit', () => {
-      running.delete(child);
-      reaper(`-${child.pid}`);
+      untrack(child);
     });
     const take = (chunk: Buffer): void => {
       this.log += chunk.toString();
@@ -159,15 +155,6 @@ export class Instance {
   }
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) killGroup(child, 'SIGKILL');
-});
-
-const REAPER = Symbol.for('tasklane.test.reaper');
-const reaper = (line: string): void =>
-  (globalThis as unknown as Record<symbol, ((line: string) => void) | undefined>)[REAPER]?.(line);
-
 /**
  * Starts test/cluster/reaper.ts, which kills every process group the cluster started (and
  * removes its folders) once this process ends, however it ends; the support modules tell it of
@@ -189,14 +176,6 @@ export function startReaper(): { stop(): void } {
       child.stdin!.end();
     },
   };
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // already gone
-  }
 }
 
 export function tail(text: string, lines = 40): string {

@@ -1,9 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findBinary, freePort, killGroup, reaper, track, untrack } from './child-processes';
 
 // nginx (Debian's 1.22 on these machines) as the load balancer in front of several instances,
 // configured as a production reverse proxy would be, on 127.0.0.1 and a free port.
@@ -29,40 +30,9 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-const BINARIES = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx'];
-
 /** The nginx binary, or undefined when it is not installed. */
 export function nginxBinary(): string | undefined {
-  return BINARIES.find((path) => existsSync(path));
-}
-
-// A harness may run a reaper that outlives this process and kills what it left behind
-// (test/cluster/reaper.ts): it is told of each process group and folder.
-const REAPER = Symbol.for('tasklane.test.reaper');
-const reaper = (line: string): void =>
-  (globalThis as unknown as Record<symbol, ((line: string) => void) | undefined>)[REAPER]?.(line);
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) killGroup(child, 'SIGKILL');
-});
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
+  return findBinary(['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']);
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -154,8 +124,7 @@ ${upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=$
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
-  reaper(`+${child.pid}`);
+  track(child);
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');
@@ -169,8 +138,7 @@ ${upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=$
       await exited;
       clearTimeout(timer);
     }
-    running.delete(child);
-    reaper(`-${child.pid}`);
+    untrack(child);
     rmSync(prefix, { recursive: true, force: true });
     reaper(`-dir ${prefix}`);
   };

@@ -1,10 +1,10 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { findBinary, freePort, killGroup, reaper, track, unprivilegedIds, untrack } from './child-processes';
 
 // A stock PgBouncer (Debian's 1.18 on these machines) in transaction mode, in front of any
 // PostgreSQL, for tests that show the app works behind the standard pooler. Nothing is relaxed
@@ -18,48 +18,9 @@ export interface PgBouncer {
   stop(): Promise<void>;
 }
 
-const BINARIES = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/usr/local/bin/pgbouncer'];
-
 /** The pgbouncer binary, or undefined when it is not installed. */
 export function pgBouncerBinary(): string | undefined {
-  return BINARIES.find((path) => existsSync(path));
-}
-
-// A harness may run a reaper that outlives this process and kills what it left behind
-// (test/cluster/reaper.ts): it is told of each process group and folder.
-const REAPER = Symbol.for('tasklane.test.reaper');
-const reaper = (line: string): void =>
-  (globalThis as unknown as Record<symbol, ((line: string) => void) | undefined>)[REAPER]?.(line);
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) killGroup(child, 'SIGKILL');
-});
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** uid/gid of the `postgres` OS user when running as root (PgBouncer refuses to run as root). */
-function unprivilegedIds(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  return { uid, gid };
+  return findBinary(['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer', '/usr/local/bin/pgbouncer']);
 }
 
 /** A libpq connect-string value, quoted. */
@@ -124,8 +85,7 @@ export async function startPgBouncer(upstreamUrl: string, options: { poolSize?: 
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(ids ?? {}),
   });
-  running.add(child);
-  reaper(`+${child.pid}`);
+  track(child);
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');
@@ -145,8 +105,7 @@ export async function startPgBouncer(upstreamUrl: string, options: { poolSize?: 
       await exited;
       clearTimeout(timer);
     }
-    running.delete(child);
-    reaper(`-${child.pid}`);
+    untrack(child);
     rmSync(dir, { recursive: true, force: true });
     reaper(`-dir ${dir}`);
   };

@@ -1,10 +1,10 @@
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { freePort, reaper, sleep, track, unprivilegedIds, untrack } from './child-processes';
 
 // A PostgreSQL primary and a streaming hot standby made from it with `pg_basebackup -R`, both
 // fresh, on loopback and free ports, from the system's PostgreSQL binaries (Debian:
@@ -38,14 +38,6 @@ function binDir(): string | undefined {
   return undefined;
 }
 
-/** uid/gid of the `postgres` OS user when running as root (PostgreSQL refuses to run as root). */
-function unprivilegedIds(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  return { uid, gid };
-}
-
 /** True when a primary with a replica can be started here (binaries, and a `postgres` user when root). */
 export function replicaToolsAvailable(): boolean {
   if (!binDir()) return false;
@@ -56,35 +48,6 @@ export function replicaToolsAvailable(): boolean {
     return false;
   }
 }
-
-// A harness may run a reaper that outlives this process and kills what it left behind
-// (test/cluster/reaper.ts): it is told of each process group and folder.
-const REAPER = Symbol.for('tasklane.test.reaper');
-const reaper = (line: string): void =>
-  (globalThis as unknown as Record<symbol, ((line: string) => void) | undefined>)[REAPER]?.(line);
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Postgres {
   child: ChildProcess;
@@ -106,8 +69,7 @@ async function startPostgres(
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(ids ?? {}),
   });
-  running.add(child);
-  reaper(`+${child.pid}`);
+  track(child);
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');
@@ -120,14 +82,12 @@ async function startPostgres(
       await exited;
       clearTimeout(timer);
     }
-    running.delete(child);
-    reaper(`-${child.pid}`);
+    untrack(child);
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      running.delete(child);
-      reaper(`-${child.pid}`);
+      untrack(child);
       throw new Error(`postgres (${dataDir}) exited at start:\n${output}`);
     }
     const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });

@@ -1,9 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findBinary, freePort, reaper, track, untrack } from './child-processes';
 
 // A throw-away redis-server on 127.0.0.1 and a free port: no persistence, nothing kept after stop().
 
@@ -13,32 +14,9 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-const BINARIES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];
-
 /** The redis-server binary, or undefined when it is not installed. */
 export function redisServerBinary(): string | undefined {
-  return BINARIES.find((path) => existsSync(path));
-}
-
-// A harness may run a reaper that outlives this process and kills what it left behind
-// (test/cluster/reaper.ts): it is told of each process group and folder.
-const REAPER = Symbol.for('tasklane.test.reaper');
-const reaper = (line: string): void =>
-  (globalThis as unknown as Record<symbol, ((line: string) => void) | undefined>)[REAPER]?.(line);
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
+  return findBinary(['/usr/bin/redis-server', '/usr/local/bin/redis-server']);
 }
 
 /** True when a PING on 127.0.0.1:port is answered +PONG. */
@@ -72,8 +50,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   args.push('--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning');
   let output = '';
   const child = spawn(binary, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  reaper(`+${child.pid}`);
+  track(child);
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');
@@ -85,8 +62,7 @@ export async function startRedisServer(): Promise<RedisServer> {
       await exited;
       clearTimeout(timer);
     }
-    running.delete(child);
-    reaper(`-${child.pid}`);
+    untrack(child);
     rmSync(dir, { recursive: true, force: true });
     reaper(`-dir ${dir}`);
   };

@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -8,16 +7,9 @@ import { createTestDatabase, TEST_JWT_SECRET, TestApp } from './test-app';
 
 export const ROOT = resolve(__dirname, '../..');
 
-export function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
+import { freePort, sleep } from './child-processes';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { freePort, sleep };
 
 /** A TypeScript entry point of src/ (main.ts, cli.ts) run as `npm start` runs it, compiled on the fly. */
 export function runSource(entry: string, args: string[], env: Record<string, string>): ChildProcess {
