@@ -13,7 +13,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Client } from 'pg';
 import { MailCapture } from '../support/mail-capture';
 import { Nginx, startNginx } from '../support/nginx';
 import { PgBouncer, startPgBouncer } from '../support/pgbouncer';
@@ -21,7 +20,7 @@ import { PrimaryWithReplica, startPrimaryWithReplica } from '../support/postgres
 import { RedisServer, startRedisServer } from '../support/redis-server';
 import { S3TestServer, startS3Server } from '../support/s3-server';
 import { send } from './http-client';
-import { freePort, killGroup, reaper, REAPER, sleep, track, untrack } from '../support/child-processes';
+import { freePort, killGroup, reaper, REAPER, sleep, track, untrack, withClient } from '../support/child-processes';
 
 // Everything the cluster test runs, on loopback: a PostgreSQL primary and its streaming replica,
 // PgBouncer (transaction mode) in front of the primary, Redis, an S3-protocol server, an SMTP
@@ -276,7 +275,7 @@ export async function startCluster(options: ClusterOptions, cleanup: Cleanup): P
   );
 
   const databaseName = `tasklane_cluster_${randomBytes(4).toString('hex')}`;
-  await onDatabase(postgres.primaryUrl, (c) => c.query(`CREATE DATABASE ${databaseName}`));
+  await withClient(postgres.primaryUrl, (c) => c.query(`CREATE DATABASE ${databaseName}`));
   const withDatabase = (url: string): string => {
     const u = new URL(url);
     u.pathname = `/${databaseName}`;
@@ -340,7 +339,7 @@ export async function startCluster(options: ClusterOptions, cleanup: Cleanup): P
   });
 
   const query = <T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> =>
-    onDatabase(url, async (c) => (await c.query(sql, params)).rows as T[]);
+    withClient(url, async (c) => (await c.query(sql, params)).rows as T[]);
 
   return {
     mode: options.mode,
@@ -360,14 +359,4 @@ export async function startCluster(options: ClusterOptions, cleanup: Cleanup): P
     query: (sql, params) => query(primaryDatabaseUrl, sql, params),
     replicaQuery: (sql, params) => query(replicaDatabaseUrl, sql, params),
   };
-}
-
-async function onDatabase<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { Client } from 'pg';
 
 // What the test support modules that start servers of their own (PgBouncer, nginx, Redis,
 // PostgreSQL, the cluster's instances) share: finding the program, a free loopback port, the
@@ -60,4 +61,29 @@ export function track(child: ChildProcess): void {
 export function untrack(child: ChildProcess): void {
   running.delete(child);
   reaper(`-${child.pid}`);
+}
+
+/** Runs `work` on a connection of its own to `url`, closed afterwards. */
+export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Whether a PostgreSQL (or a PgBouncer) at `url` answers a query now: undefined, or why not. */
+export async function sqlRefusal(url: string): Promise<unknown> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

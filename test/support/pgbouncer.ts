@@ -3,8 +3,17 @@ import { once } from 'node:events';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { findBinary, freePort, killGroup, reaper, track, unprivilegedIds, untrack } from './child-processes';
+import {
+  findBinary,
+  sleep,
+  sqlRefusal,
+  freePort,
+  killGroup,
+  reaper,
+  track,
+  unprivilegedIds,
+  untrack,
+} from './child-processes';
 
 // A stock PgBouncer (Debian's 1.18 on these machines) in transaction mode, in front of any
 // PostgreSQL, for tests that show the app works behind the standard pooler. Nothing is relaxed
@@ -117,20 +126,13 @@ export async function startPgBouncer(upstreamUrl: string, options: { poolSize?: 
       await stop();
       throw new Error(`pgbouncer exited at start:\n${output}\n${log}`);
     }
-    const client = new Client({ connectionString: url(upstreamUrl), connectionTimeoutMillis: 1000 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      await client.end();
-      break;
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`pgbouncer did not accept connections within 15 s: ${String(error)}\n${output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const refusal = await sqlRefusal(url(upstreamUrl));
+    if (refusal === undefined) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`pgbouncer did not accept connections within 15 s: ${String(refusal)}\n${output}`);
     }
+    await sleep(100);
   }
   return { port, url, stop };
 }

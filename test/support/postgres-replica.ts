@@ -3,8 +3,7 @@ import { once } from 'node:events';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { freePort, reaper, sleep, track, unprivilegedIds, untrack } from './child-processes';
+import { freePort, reaper, sleep, sqlRefusal, track, unprivilegedIds, untrack, withClient } from './child-processes';
 
 // A PostgreSQL primary and a streaming hot standby made from it with `pg_basebackup -R`, both
 // fresh, on loopback and free ports, from the system's PostgreSQL binaries (Debian:
@@ -90,20 +89,13 @@ async function startPostgres(
       untrack(child);
       throw new Error(`postgres (${dataDir}) exited at start:\n${output}`);
     }
-    const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      await client.end();
-      break;
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`postgres (${dataDir}) did not accept connections within 30 s: ${String(error)}\n${output}`);
-      }
-      await sleep(100);
+    const refusal = await sqlRefusal(url);
+    if (refusal === undefined) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`postgres (${dataDir}) did not accept connections within 30 s: ${String(refusal)}\n${output}`);
     }
+    await sleep(100);
   }
   return { child, url, output: () => output, stop };
 }
@@ -114,16 +106,6 @@ function run(program: string, args: string[], ids: { uid: number; gid: number } 
     throw new Error(
       `${program} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`,
     );
-  }
-}
-
-async function onServer<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
   }
 }
 
@@ -206,7 +188,7 @@ export async function startPrimaryWithReplica(): Promise<PrimaryWithReplica> {
     const replica = await startPostgres(bin, replicaDir, replicaPort, ids);
     started.push(replica);
 
-    const inRecovery = await onServer(
+    const inRecovery = await withClient(
       replica.url,
       async (c) => (await c.query('SELECT pg_is_in_recovery() AS r')).rows[0].r,
     );
@@ -214,21 +196,21 @@ export async function startPrimaryWithReplica(): Promise<PrimaryWithReplica> {
 
     // Replaying: a table created on the primary now shows up on the standby.
     const probe = `replica_probe_${process.pid}_${Date.now()}`;
-    await onServer(primary.url, (c) => c.query(`CREATE TABLE ${probe} (id int)`));
+    await withClient(primary.url, (c) => c.query(`CREATE TABLE ${probe} (id int)`));
     const deadline = Date.now() + 15_000;
     while (
-      !(await onServer(replica.url, async (c) => (await c.query('SELECT to_regclass($1) AS t', [probe])).rows[0].t))
+      !(await withClient(replica.url, async (c) => (await c.query('SELECT to_regclass($1) AS t', [probe])).rows[0].t))
     ) {
       if (Date.now() > deadline) throw new Error(`the replica did not replay within 15 s:\n${replica.output()}`);
       await sleep(50);
     }
-    await onServer(primary.url, (c) => c.query(`DROP TABLE ${probe}`));
+    await withClient(primary.url, (c) => c.query(`DROP TABLE ${probe}`));
 
     return {
       primaryUrl: primary.url,
       replicaUrl: replica.url,
       pauseReplay: () =>
-        onServer(replica.url, async (c) => {
+        withClient(replica.url, async (c) => {
           await c.query('SELECT pg_wal_replay_pause()');
           // PostgreSQL 14+: pausing is requested, then takes effect; wait until it has.
           const until = Date.now() + 5000;
@@ -239,7 +221,8 @@ export async function startPrimaryWithReplica(): Promise<PrimaryWithReplica> {
           }
           throw new Error('replay did not pause within 5 s');
         }),
-      resumeReplay: () => onServer(replica.url, (c) => c.query('SELECT pg_wal_replay_resume()').then(() => undefined)),
+      resumeReplay: () =>
+        withClient(replica.url, (c) => c.query('SELECT pg_wal_replay_resume()').then(() => undefined)),
       stop,
     };
   } catch (error) {
