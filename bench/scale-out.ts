@@ -886,8 +886,9 @@ instances. What the tables can show:
 
 - **The cost of each hop.** nginx costs ${range(scenarioKeys.map((k) => cell(k, 'nginx-1-direct').nginx))} µs of CPU per request (its worker parses,
   proxies over keep-alive and writes an access-log line). PgBouncer costs ${range(paths.map((p) => cell('byId', p === 'direct' ? 'pgbouncer' : 'nginx-1-pgbouncer').pgbouncer))} µs per GET by id
-  for itself, ${range(['list', 'post'].flatMap((k) => [cell(k, 'pgbouncer').pgbouncer, cell(k, 'nginx-1-pgbouncer').pgbouncer]))} µs for the list and POST${behindCostsMore ? '; for GET by id the larger cost is behind it' : ''}: the app gives up named prepared
-  statements, so PostgreSQL parses and plans every statement again. Behind nginx, a GET by id cost
+  for itself, ${range(['list', 'post'].flatMap((k) => [cell(k, 'pgbouncer').pgbouncer, cell(k, 'nginx-1-pgbouncer').pgbouncer]))} µs for the list and POST${behindCostsMore ? '; for GET by id the larger cost is behind it' : ''}: behind the pooler the app names no
+  statement, so the hottest lookups run as PL/pgSQL functions whose plans each server connection keeps
+  (docs/scaling-out.md), and every other statement is parsed and planned again. Behind nginx, a GET by id cost
   PostgreSQL ${us(pgCpuPooled)} through PgBouncer against ${us(pgCpu)} direct, and the app ${us(appCpuPooled)} against ${us(appCpu)}; a list
   ${us(list('nginx-1-pgbouncer').postgres)} against ${us(list('nginx-1-direct').postgres)} in PostgreSQL. All the measured processes together spent
   ${us(totalCpu(byId('nginx-1-pgbouncer')))} per GET by id through PgBouncer against ${us(totalCpu(byId('nginx-1-direct')))} direct: ${fmt(totalCpu(byId('nginx-1-pgbouncer')) / totalCpu(byId('nginx-1-direct')), 2)}× the CPU, for
@@ -911,15 +912,15 @@ connection count. ${
       ? ''
       : `Per GET by id, PostgreSQL spent ${us(pgCpu)} for the instance's ${us(appCpu)} direct, so one PostgreSQL core
 keeps up with about ${fmt(appCpu / pgCpu, 1)} instance cores; through PgBouncer ${us(pgCpuPooled)} for ${us(appCpuPooled)}, about
-${fmt(appCpuPooled / pgCpuPooled, 1)}: without named statements the primary's CPU is the limit much sooner. `
+${fmt(appCpuPooled / pgCpuPooled, 1)} (what the pooled path still parses and plans). `
   }Straight on PostgreSQL every instance holds up to \`DB_POOL_MAX\` connections plus the job queue's
 and its LISTEN connection (${connections(cell('byId', 'nginx-3-direct'))} for 3 instances mid-run here), so \`max_connections\` caps the
 number of instances. Through PgBouncer the N × \`DB_POOL_MAX\` client connections share the
 bouncer's pool (${s.bouncerPool} server connections here: ${connections(cell('byId', 'nginx-3-pgbouncer'))} for 3 instances, the second figure the
 instances' own direct ones), so instances can be added without adding server connections — at the
 price of the planning above. PgBouncer 1.21 and later can carry protocol-level named prepared
-statements in transaction mode (\`max_prepared_statements\`), which would remove most of that price
-(not measured here: this machine has Debian's 1.18, and the app turns named statements off behind a
+statements in transaction mode (\`max_prepared_statements\`), which could remove the rest of that
+price (not measured here: this machine has Debian's 1.18, and the app names no statement behind a
 transaction pooler). Reads can move to replicas as well (\`DATABASE_REPLICA_URLS\`, not measured
 here); writes stay on the primary. The CPU figures come from a machine where everything competes
 for two cores (more context switches, colder caches), so they are upper bounds for a machine with

@@ -76,20 +76,28 @@ describe('npm run cli', () => {
       const reverted = await cli(['migrate:revert'], url);
       expect(reverted).toMatchObject({ code: 0, stdout: 'Reverted the last migration\n' });
       expect(await applied(url)).toEqual(ALL.slice(0, -1));
-      // the last migration's down() ran: the webhook tables are gone, the rest stays
-      const tables = async () =>
+      // the last migration's down() ran: the plan-cached lookup functions are gone, the rest stays
+      const functions = async () =>
+        (
+          await query<{ proname: string }>(
+            url,
+            `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = 'public' AND p.proname IN ('task_for_principal', 'project_for_principal', 'role_on_task', 'role_in_org')
+              ORDER BY p.proname`,
+          )
+        ).map((f) => f.proname);
+      const webhookTables = async () =>
         (
           await query<{ table_name: string }>(
             url,
-            `SELECT table_name FROM information_schema.tables
-              WHERE table_schema = 'public' AND table_name IN ('webhooks', 'webhook_events', 'webhook_deliveries', 'api_keys')
-              ORDER BY table_name`,
+            `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'webhooks'`,
           )
-        ).map((c) => c.table_name);
-      expect(await tables()).toEqual(['api_keys']);
+        ).length;
+      expect(await functions()).toEqual([]);
+      expect(await webhookTables()).toBe(1);
       expect((await cli(['migrate'], url)).code).toBe(0);
       expect(await applied(url)).toEqual(ALL);
-      expect(await tables()).toEqual(['api_keys', 'webhook_deliveries', 'webhook_events', 'webhooks']);
+      expect(await functions()).toEqual(['project_for_principal', 'role_in_org', 'role_on_task', 'task_for_principal']);
     }, 60_000);
 
     it('as a deploy step: a server with MIGRATIONS_RUN=false is not ready until migrate has run', async () => {

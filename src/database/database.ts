@@ -57,8 +57,12 @@ export class Database implements OnApplicationBootstrap {
 
   /** The rows of one statement, on the pool TypeORM opened (same connections, settings, timeouts). */
   async rows<Row extends QueryResultRow>(statement: Statement): Promise<Row[]> {
-    const { text, values, name } = statement;
-    const config = name && this.namedStatements ? { name, text, values } : { text, values };
+    const { text, values, name, planCached } = statement;
+    const config = !name
+      ? { text, values }
+      : this.namedStatements
+        ? { name, text, values }
+        : { text: planCached ?? text, values };
     return (await this.pool().query<Row>(config)).rows;
   }
 

@@ -12,7 +12,7 @@ import { Project } from './project.entity';
 
 const COLUMNS = `p.id, p.org_id AS "orgId", p.key, p.name, p.description, p.archived,
   p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.version`;
-const PROJECT_FOR_PRINCIPAL = `SELECT ${COLUMNS}, m.role FROM projects p ${joinMembership('p.org_id', '$2')} WHERE p.id = $1`;
+export const PROJECT_FOR_PRINCIPAL = `SELECT ${COLUMNS}, m.role FROM projects p ${joinMembership('p.org_id', '$2')} WHERE p.id = $1`;
 
 export type ProjectWithRole = Project & { role: OrgRole };
 export type ProjectChanges = Partial<Pick<Project, 'name' | 'description' | 'archived'>>;
@@ -63,6 +63,7 @@ export class ProjectsRepository {
     const [row] = await this.db.rows<ProjectWithRole>({
       name: 'project_for_member',
       text: PROJECT_FOR_PRINCIPAL,
+      planCached: 'SELECT * FROM project_for_principal($1, $2)',
       values: [projectId, principal.id],
     });
     return row;

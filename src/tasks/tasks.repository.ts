@@ -13,7 +13,9 @@ const COLUMNS = `t.id, t.project_id AS "projectId", t.org_id AS "orgId", t.proje
   t.labels, t.created_by AS "createdBy", t.created_at AS "createdAt", t.updated_at AS "updatedAt", t.version`;
 
 // The join on one line, as test/query-count.e2e-spec.ts reads it (a named statement is logged as JSON).
-const TASK_FOR_PRINCIPAL = `SELECT ${COLUMNS}, m.role FROM tasks t ${joinMembership('t.org_id', '$2')} WHERE t.id = $1`;
+export const TASK_FOR_PRINCIPAL = `SELECT ${COLUMNS}, m.role FROM tasks t ${joinMembership('t.org_id', '$2')} WHERE t.id = $1`;
+
+export const ROLE_ON_TASK = `SELECT t.org_id AS "orgId", m.role FROM tasks t ${joinMembership('t.org_id', '$2')} WHERE t.id = $1`;
 
 /** Sort → column. */
 export const TASK_SORT_COLUMNS = {
@@ -70,6 +72,7 @@ export class TasksRepository {
     const [row] = await this.db.rows<TaskWithRole>({
       name: 'task_for_member',
       text: TASK_FOR_PRINCIPAL,
+      planCached: 'SELECT * FROM task_for_principal($1, $2)',
       values: [taskId, principal.id],
     });
     return row;
@@ -94,11 +97,16 @@ export class TasksRepository {
     taskId: string,
     tx?: Transaction,
   ): Promise<{ orgId: string; role: OrgRole } | undefined> {
-    const text = `SELECT t.org_id AS "orgId", m.role FROM tasks t ${joinMembership('t.org_id', '$2')} WHERE t.id = $1`;
+    const text = ROLE_ON_TASK;
     const values = [taskId, principal.id];
     const [row] = tx
       ? await tx.rows<{ orgId: string; role: OrgRole }>({ text: `${text} FOR KEY SHARE OF t`, values })
-      : await this.db.rows<{ orgId: string; role: OrgRole }>({ name: 'role_on_task', text, values });
+      : await this.db.rows<{ orgId: string; role: OrgRole }>({
+          name: 'role_on_task',
+          text,
+          planCached: 'SELECT * FROM role_on_task($1, $2)',
+          values,
+        });
     return row;
   }
 

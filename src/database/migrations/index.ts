@@ -8,6 +8,7 @@ import { SessionClientDetails1764500000000 } from './1764500000000-session-clien
 import { InvitationsAndPasswordResets1764600000000 } from './1764600000000-invitations-and-password-resets';
 import { ApiKeysAndActorTypes1764700000000 } from './1764700000000-api-keys-and-actor-types';
 import { Webhooks1764800000000 } from './1764800000000-webhooks';
+import { PlanCachedLookups1764900000000 } from './1764900000000-plan-cached-lookups';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   InvitationsAndPasswordResets1764600000000,
   ApiKeysAndActorTypes1764700000000,
   Webhooks1764800000000,
+  PlanCachedLookups1764900000000,
 ];
