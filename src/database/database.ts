@@ -16,8 +16,9 @@ export interface PoolStats {
 /**
  * The one supported way to run hand-written SQL outside a transaction (inside one, see
  * UnitOfWork's Transaction). Repositories read through `rows`, and lists through `laggingRows`;
- * this is where the statement strategy lives: named statements on a direct connection, plain
- * ones behind a transaction pooler, lists routed to a replica that has the reader's writes.
+ * this is where the statement strategy lives: named statements on a direct connection; behind a
+ * transaction pooler their plan-cached function calls (`planCached`) or plain text; lists routed
+ * to a replica that has the reader's writes.
  * (Repositories' TypeORM QueryBuilder reads go to the primary, through the same pool.)
  */
 @Injectable()
