@@ -848,7 +848,7 @@ running (other engineers' test suites share this machine): those req/s are marke
 rounds are listed below the tables.
 
 - Machine: ${r.machine}; Node ${r.node}; ${r.versions.postgres}; ${r.versions.pgbouncer}; ${r.versions.nginx}
-- Load average (1 / 5 / 15 min): ${r.load.start} at start (after waiting for a 1-minute load below 1), ${r.load.measuring} when measuring began, ${r.load.end} at the end (${fmt(r.minutes, 1)} minutes in all, the benchmark's own processes included)
+- Load average (1 / 5 / 15 min): ${r.load.start} at start, ${r.load.measuring} when measuring began, ${r.load.end} at the end (${fmt(r.minutes, 1)} minutes in all, the benchmark's own processes included)
 - Command: \`npm run bench:scale\` (options: \`-- --duration ${s.duration} --rounds ${s.rounds} --connections ${s.connections} --bouncer-pool ${s.bouncerPool}\`; \`-- --smoke\` runs each cell for 1 s and writes nothing)
 - Failed requests (non-2xx or errors): ${errors}; runs with other work above ${DISTURBED_CORES} cores: ${disturbedRuns} of ${allRuns.length}
 
