@@ -62,17 +62,12 @@ export class ApiKeysRepository {
   }
 
   /** The org's keys, revoked and expired ones included. */
-  async list<Item>(orgId: string, page: KeysetPage<ApiKeyRow, Item>): Promise<Page<Item>> {
-    const values: unknown[] = [orgId];
-    const filters = ['k.org_id = $1'];
-    const after = this.paginator.after(page, (_name, value) => `$${values.push(value)}`);
-    if (after) filters.push(after);
-    const rows = await this.db.rows<ApiKeyRow>({
-      text: `SELECT ${COLUMNS} FROM api_keys k WHERE ${filters.join(' AND ')}
-              ORDER BY ${this.paginator.orderBy(page)} LIMIT ${page.limit + 1}`,
-      values,
-    });
-    return this.paginator.pageOf(rows, page);
+  list<Item>(orgId: string, page: KeysetPage<ApiKeyRow, Item>): Promise<Page<Item>> {
+    return this.paginator.pageOfStatement(
+      page,
+      { select: `SELECT ${COLUMNS} FROM api_keys k`, where: ['k.org_id = $1'], values: [orgId] },
+      (s) => this.db.rows<ApiKeyRow>(s),
+    );
   }
 
   /** The key and the principal's role in its org (locked until `tx` ends, in one); none when either is missing. */

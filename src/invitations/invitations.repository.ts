@@ -106,22 +106,19 @@ export class InvitationsRepository {
   }
 
   /** The org's invitations, with an optional status; newest first unless asked otherwise. */
-  async list<Item>(
+  list<Item>(
     orgId: string,
     status: InvitationStatus | undefined,
     page: KeysetPage<InvitationRow, Item>,
   ): Promise<Page<Item>> {
     const values: unknown[] = [orgId];
-    const filters = ['i.org_id = $1'];
-    if (status) filters.push(`${STATUS} = $${values.push(status)}`);
-    const after = this.paginator.after(page, (_name, value) => `$${values.push(value)}`);
-    if (after) filters.push(after);
-    const rows = await this.db.rows<InvitationRow>({
-      text: `SELECT ${COLUMNS} FROM invitations i WHERE ${filters.join(' AND ')}
-              ORDER BY ${this.paginator.orderBy(page)} LIMIT ${page.limit + 1}`,
-      values,
-    });
-    return this.paginator.pageOf(rows, page);
+    const where = ['i.org_id = $1'];
+    if (status) where.push(`${STATUS} = $${values.push(status)}`);
+    return this.paginator.pageOfStatement(
+      page,
+      { select: `SELECT ${COLUMNS} FROM invitations i`, where, values },
+      (s) => this.db.rows<InvitationRow>(s),
+    );
   }
 
   /** The invitation and the principal's role in its org; none when either is missing. */

@@ -90,18 +90,13 @@ export class SessionsRepository {
   }
 
   /** A page of the user's active sessions. */
-  async activeOfUser<Item>(userId: string, page: KeysetPage<ActiveSession, Item>): Promise<Page<Item>> {
-    const values: unknown[] = [userId];
-    const after = this.paginator.after(page, (_name, value) => `$${values.push(value)}`);
-    const rows = await this.db.rows<ActiveSession>({
-      text: `SELECT f.id, f.created_at AS "createdAt", COALESCE(f.last_used_at, f.created_at) AS "lastUsedAt",
-                    f.user_agent AS "userAgent", f.ip
-               FROM session_families f
-              WHERE f.user_id = $1 AND ${ACTIVE}${after ? ` AND ${after}` : ''}
-              ORDER BY ${this.paginator.orderBy(page)} LIMIT ${page.limit + 1}`,
-      values,
-    });
-    return this.paginator.pageOf(rows, page);
+  activeOfUser<Item>(userId: string, page: KeysetPage<ActiveSession, Item>): Promise<Page<Item>> {
+    const select = `SELECT f.id, f.created_at AS "createdAt", COALESCE(f.last_used_at, f.created_at) AS "lastUsedAt",
+                           f.user_agent AS "userAgent", f.ip
+                      FROM session_families f`;
+    return this.paginator.pageOfStatement(page, { select, where: ['f.user_id = $1', ACTIVE], values: [userId] }, (s) =>
+      this.db.rows<ActiveSession>(s),
+    );
   }
 
   /** Revokes the session if it is an active one of the user; whether it was. */

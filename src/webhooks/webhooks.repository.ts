@@ -110,17 +110,12 @@ export class WebhooksRepository {
     return row;
   }
 
-  async list<Item>(orgId: string, page: KeysetPage<WebhookRow, Item>): Promise<Page<Item>> {
-    const values: unknown[] = [orgId];
-    const filters = ['w.org_id = $1'];
-    const after = this.paginator.after(page, (_name, value) => `$${values.push(value)}`);
-    if (after) filters.push(after);
-    const rows = await this.db.rows<WebhookRow>({
-      text: `SELECT ${COLUMNS} FROM webhooks w WHERE ${filters.join(' AND ')}
-              ORDER BY ${this.paginator.orderBy(page)} LIMIT ${page.limit + 1}`,
-      values,
-    });
-    return this.paginator.pageOf(rows, page);
+  list<Item>(orgId: string, page: KeysetPage<WebhookRow, Item>): Promise<Page<Item>> {
+    return this.paginator.pageOfStatement(
+      page,
+      { select: `SELECT ${COLUMNS} FROM webhooks w`, where: ['w.org_id = $1'], values: [orgId] },
+      (s) => this.db.rows<WebhookRow>(s),
+    );
   }
 
   /**
@@ -208,17 +203,11 @@ export class WebhooksRepository {
   }
 
   /** The webhook's deliveries, newest first. */
-  async listDeliveries<Item>(webhookId: string, page: KeysetPage<DeliveryRow, Item>): Promise<Page<Item>> {
-    const values: unknown[] = [webhookId];
-    const filters = ['d.webhook_id = $1'];
-    const after = this.paginator.after(page, (_name, value) => `$${values.push(value)}`);
-    if (after) filters.push(after);
-    const rows = await this.db.rows<DeliveryRow>({
-      text: `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
-              WHERE ${filters.join(' AND ')} ORDER BY ${this.paginator.orderBy(page)} LIMIT ${page.limit + 1}`,
-      values,
-    });
-    return this.paginator.pageOf(rows, page);
+  listDeliveries<Item>(webhookId: string, page: KeysetPage<DeliveryRow, Item>): Promise<Page<Item>> {
+    const select = `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id`;
+    return this.paginator.pageOfStatement(page, { select, where: ['d.webhook_id = $1'], values: [webhookId] }, (s) =>
+      this.db.rows<DeliveryRow>(s),
+    );
   }
 
   async deliveryToSend(deliveryId: string): Promise<DeliveryToSend | undefined> {

@@ -74,10 +74,10 @@ export class CursorPaginator {
   }
 
   /**
-   * For a list read with plain SQL: the condition for the rows after the page's cursor (none
-   * without one), its values bound by `bind` (which returns the placeholder to write).
+   * The condition for the rows after the page's cursor (none without one), its values bound by
+   * `bind` (which returns the placeholder to write).
    */
-  after(
+  private after(
     page: KeysetPage<never, unknown>,
     bind: (name: 'cursorValue' | 'cursorId', value: unknown) => string,
   ): string | undefined {
@@ -112,14 +112,14 @@ export class CursorPaginator {
     return this.pageOf(rows, page);
   }
 
-  /** For a list read with plain SQL: its ORDER BY. */
-  orderBy(page: KeysetPage<never, unknown>): string {
+  /** The page's ORDER BY, for plain SQL. */
+  private orderBy(page: KeysetPage<never, unknown>): string {
     const nulls = page.nullable ? ' NULLS LAST' : '';
     return `${page.sortColumn} ${page.direction}${nulls}, ${page.idColumn} ${page.direction}`;
   }
 
   /** The page, from up to `limit + 1` rows read in the page's order. */
-  pageOf<Row extends ObjectLiteral, Item>(rows: Row[], page: KeysetPage<Row, Item>): Page<Item> {
+  private pageOf<Row extends ObjectLiteral, Item>(rows: Row[], page: KeysetPage<Row, Item>): Page<Item> {
     const more = rows.length > page.limit;
     const items = more ? rows.slice(0, page.limit) : rows;
     const nextCursor = more ? this.encode(page.scope, page.position(items[items.length - 1])) : null;
