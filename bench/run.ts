@@ -10,14 +10,12 @@ import { Algorithm, hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EmbeddedDatabase, ensureDatabase, startEmbeddedPostgres } from '../src/database/embedded-postgres';
-import { Client } from 'pg';
-import { seedBenchData } from './seed';
+import { benchDatabase, seedBenchData } from './seed';
 
 const ROOT = resolve(__dirname, '..');
 const { values: args } = parseArgs({
@@ -260,15 +258,7 @@ async function checkParity(tasklane: string, baseline: string, exchanges: Exchan
 }
 
 async function main(): Promise<void> {
-  let embedded: EmbeddedDatabase | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    embedded = await startEmbeddedPostgres(join(mkdtempSync(join(tmpdir(), 'tasklane-bench-')), 'pg'), {
-      persistent: false,
-    });
-    adminUrl = embedded.adminUrl;
-  }
-  const databaseUrl = await ensureDatabase(adminUrl, `tasklane_bench_${Date.now()}`);
+  const { databaseUrl, release } = await benchDatabase('bench');
   const children: ChildProcess[] = [];
   try {
     // --- Tasklane, as deployed (compiled, production mode)
@@ -513,11 +503,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await sleep(500);
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
-    await admin.end();
-    await embedded?.stop();
+    await release();
   }
 }
 

@@ -27,17 +27,16 @@ import autocannon from 'autocannon';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { format, resolveConfig } from 'prettier';
-import { EmbeddedDatabase, ensureDatabase, startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { Nginx, startNginx } from '../test/support/nginx';
 import { PgBouncer, startPgBouncer } from '../test/support/pgbouncer';
-import { seedBenchData } from './seed';
+import { benchDatabase, seedBenchData } from './seed';
 
 const ROOT = resolve(__dirname, '..');
 const { values: args } = parseArgs({
@@ -510,15 +509,7 @@ async function main(): Promise<void> {
   const began = Date.now();
   const loadAtStart = loadAverage();
   console.log(`load average at start: ${loadAtStart}`);
-  let embedded: EmbeddedDatabase | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    embedded = await startEmbeddedPostgres(join(mkdtempSync(join(tmpdir(), 'tasklane-scale-')), 'pg'), {
-      persistent: false,
-    });
-    adminUrl = embedded.adminUrl;
-  }
-  const databaseUrl = await ensureDatabase(adminUrl, `tasklane_scale_${Date.now()}`);
+  const { databaseUrl, release } = await benchDatabase('scale');
   const instances: Instance[] = [];
   const nginxes: Nginx[] = [];
   let bouncer: PgBouncer | undefined;
@@ -682,11 +673,7 @@ async function main(): Promise<void> {
     await Promise.all(instances.map(stopInstance));
     for (const server of nginxes) await server.stop();
     await bouncer?.stop();
-    const admin = new Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
-    await admin.end();
-    await embedded?.stop();
+    await release();
     process.off('exit', killAll);
   }
 }
