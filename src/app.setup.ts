@@ -3,12 +3,13 @@ import { VersioningType } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import helmet, { type HelmetOptions } from 'helmet';
 import { routeNotFound, sendError } from './common/http/all-exceptions.filter';
 import { inspectRequestInput, limitFormBody, limitJsonBody } from './common/http/input-inspection';
-import { securityHeaders } from './common/http/security-headers';
 import { assignRequestId } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
-import { createOpenApiDocument, OPENAPI_JSON_PATH } from './common/swagger/openapi';
+import { createOpenApiDocument, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH } from './common/swagger/openapi';
+import { downloadUrl, keepTokensNotPasswords } from './common/swagger/swagger-ui-plugins';
 import { AppConfig } from './config/app-config';
 import { MetricsService } from './health/metrics.service';
 import { ShutdownState } from './health/shutdown-state';
@@ -17,6 +18,16 @@ import { AppLogger } from './logging/app-logger';
 import { requestLogger } from './common/http/request-logger';
 
 export const BODY_LIMIT = '1mb';
+
+/**
+ * helmet's defaults, on every response (errors, Swagger UI and health included). Swagger UI's
+ * page uses inline styles and data: images, so those are allowed; scripts stay same-origin.
+ */
+export const HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: {
+    directives: { 'img-src': ["'self'", 'data:', 'validator.swagger.io'], 'upgrade-insecure-requests': null },
+  },
+};
 
 /**
  * Everything applied to the application before it listens. main.ts and the e2e tests call
@@ -33,14 +44,7 @@ export async function configureApp(app: NestExpressApplication, config: AppConfi
 
   app.use(requestLogger(logger.requests));
   app.use(app.get(MetricsService).recordRequests);
-  app.use(
-    securityHeaders({
-      // Swagger UI's page uses inline styles and data: images; scripts stay same-origin.
-      contentSecurityPolicy: {
-        directives: { 'img-src': ["'self'", 'data:', 'validator.swagger.io'], 'upgrade-insecure-requests': null },
-      },
-    }),
-  );
+  app.use(helmet(HELMET_OPTIONS));
   app.use(refuseWhileDraining(app.get(ShutdownState)));
   const origins = config.env.CORS_ORIGINS;
   app.enableCors({
@@ -73,9 +77,14 @@ export async function configureApp(app: NestExpressApplication, config: AppConfi
 
   SwaggerModule.setup('docs', app, () => createOpenApiDocument(app), {
     jsonDocumentUrl: OPENAPI_JSON_PATH,
-    yamlDocumentUrl: undefined,
+    yamlDocumentUrl: OPENAPI_YAML_PATH,
     customSiteTitle: 'Tasklane API',
-    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+    swaggerOptions: {
+      // A reload stays signed in; what is kept is the access token, never the password.
+      persistAuthorization: true,
+      plugins: [downloadUrl, keepTokensNotPasswords],
+      displayRequestDuration: true,
+    },
   });
 
   await app.init();

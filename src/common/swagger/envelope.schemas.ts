@@ -1,11 +1,13 @@
 import { applyDecorators, HttpStatus, Type } from '@nestjs/common';
 import { ApiProperty, ApiResponse } from '@nestjs/swagger';
 import { ERROR_CODES, ErrorCode } from '../http/api-exception';
+import { STRING_PATTERNS } from './string-formats';
 
 export class ResponseMeta {
   @ApiProperty({
     description: 'Equal to the X-Request-Id response header',
     maxLength: 128,
+    pattern: STRING_PATTERNS.requestId,
     example: '6f1c2b9e-2f4e-4c1f-9d5e-1a2b3c4d5e6f',
   })
   requestId: string;
@@ -19,6 +21,7 @@ export class PageInfo {
     type: String,
     nullable: true,
     maxLength: 2048,
+    pattern: STRING_PATTERNS.cursor,
     description: 'Pass as `cursor` for the next page; null on the last page',
   })
   nextCursor: string | null;
@@ -30,10 +33,16 @@ export class ListMeta extends ResponseMeta {
 }
 
 export class ErrorDetail {
-  @ApiProperty({ maxLength: 256, example: 'email' })
+  @ApiProperty({
+    maxLength: 256,
+    pattern: STRING_PATTERNS.text,
+    example: 'email',
+    description:
+      'The body property (dotted for nested ones, e.g. `labels.0`), query parameter, path parameter or header',
+  })
   field: string;
 
-  @ApiProperty({ maxLength: 1024, example: 'email must be an email' })
+  @ApiProperty({ maxLength: 1024, pattern: STRING_PATTERNS.text, example: 'email must be an email' })
   message: string;
 }
 
@@ -44,13 +53,13 @@ export class ErrorObject {
   @ApiProperty({ enum: ERROR_CODES, enumName: 'ErrorCode', example: 'VALIDATION_FAILED' })
   code: ErrorCode;
 
-  @ApiProperty({ maxLength: 1024, example: 'Request validation failed' })
+  @ApiProperty({ maxLength: 1024, pattern: STRING_PATTERNS.text, example: 'Request validation failed' })
   message: string;
 
   @ApiProperty({ type: [ErrorDetail], required: false, maxItems: 1000, description: 'Present for validation errors' })
   details?: ErrorDetail[];
 
-  @ApiProperty({ maxLength: 128 })
+  @ApiProperty({ maxLength: 128, pattern: STRING_PATTERNS.requestId })
   requestId: string;
 }
 

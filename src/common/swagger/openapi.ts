@@ -2,11 +2,19 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ERROR_DESCRIPTIONS } from './api-errors.decorator';
 import { ErrorEnvelope } from './envelope.schemas';
+import { errorExamples, oauthErrorExamples, OperationTraits } from './error-examples';
+import { STRING_PATTERNS } from './string-formats';
+
+type Response = {
+  description: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, { schema?: { $ref?: string }; examples?: unknown }>;
+};
 
 type Operation = {
   security?: Record<string, string[]>[];
-  responses: Record<string, { description: string; headers?: Record<string, unknown>; content?: unknown }>;
-  parameters?: unknown[];
+  responses: Record<string, Response>;
+  parameters?: ({ name?: string; in?: string } | { $ref: string })[];
   requestBody?: unknown;
   'x-public'?: boolean;
   'x-api-keys'?: boolean;
@@ -38,6 +46,22 @@ const JWT_PRACTICES =
   'Access tokens are JWTs following RFC8725 (JSON Web Token Best Current Practices): HS256 only (alg none and other algorithms are refused), issuer, audience, token type, issue time and expiry (required, within the configured lifetime) checked.';
 
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
+export const OPENAPI_YAML_PATH = 'docs/openapi.yaml';
+
+/** The operations' tags, declared once with what each group is. */
+const TAGS: [name: string, description: string][] = [
+  ['auth', 'Register, sign in (also the OAuth2 password grant), refresh, sign out, password reset and own sessions'],
+  ['users', 'Accounts: the signed-in user, platform admins managing users, avatars'],
+  ['orgs', 'Organizations and their members with roles (owner, admin, member, viewer)'],
+  ['invitations', 'Inviting people into an organization by email, previewing and accepting an invitation'],
+  ['projects', 'Projects of an organization'],
+  ['tasks', 'Tasks of a project: filters, sorts, full-text search, optimistic concurrency'],
+  ['comments', 'Comments on tasks'],
+  ['attachments', 'Files attached to tasks: upload, download with ranges, delete'],
+  ['audit', 'The append-only audit trail of an organization'],
+  ['api-keys', 'Org API keys for integrations (`tl_…`), role-limited and revocable'],
+  ['webhooks', 'Signed event deliveries (Standard Webhooks) to your URLs, their delivery log, redeliver and ping'],
+];
 
 /** Builds the OpenAPI document and adds what every operation shares. */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -46,6 +70,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(DESCRIPTION)
     .setVersion('1.0.0')
     .setLicense('Proprietary', 'https://tasklane.example.com/terms')
+    .setExternalDoc('The YAML form of this document', `/${OPENAPI_YAML_PATH}`)
     .addOAuth2(
       {
         type: 'oauth2',
@@ -74,6 +99,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       'apiKey',
     )
     .build();
+  config.tags = TAGS.map(([name, description]) => ({ name, description }));
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorEnvelope] });
   // Relative, so the document is right wherever it is served (local, staging or production).
   document.servers = [
@@ -84,31 +110,67 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     } as never,
   ];
   addSharedResponses(document);
+  unwrapSingleAllOf(document);
   return document;
 }
 
 const int32 = (minimum: number, maximum: number) => ({ type: 'integer', format: 'int32', minimum, maximum });
 
-function errorResponse(status: number) {
+const ERROR_ENVELOPE = '#/components/schemas/ErrorEnvelope';
+const OAUTH_ERROR = '#/components/schemas/OAuthErrorResponse';
+
+function errorResponse(status: number): Response {
   return {
     description: ERROR_DESCRIPTIONS[status],
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+    content: { 'application/json': { schema: { $ref: ERROR_ENVELOPE } } },
   };
+}
+
+/** What the operation takes, for its error examples. */
+function traitsOf(operation: Operation): OperationTraits {
+  const named = (operation.parameters ?? []).filter((p): p is { name: string; in: string } => 'name' in p);
+  return {
+    hasBody: operation.requestBody !== undefined,
+    isList: named.some((p) => p.in === 'query' && p.name === 'cursor'),
+    idempotent: named.some((p) => p.in === 'header' && p.name === 'Idempotency-Key'),
+    pathParameter: named.find((p) => p.in === 'path')?.name,
+  };
+}
+
+/**
+ * OAS 3.0 ignores the siblings of a `$ref`, so Nest wraps a referenced enum in `allOf` to give it
+ * a description or an example; without any, the wrapper says nothing: the `$ref` alone.
+ */
+function unwrapSingleAllOf(node: unknown): void {
+  if (node === null || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node)) {
+    const schema = value as { allOf?: unknown[] } | null;
+    if (schema && typeof schema === 'object' && Array.isArray(schema.allOf) && schema.allOf.length === 1) {
+      if (Object.keys(schema).length === 1) (node as Record<string, unknown>)[key] = schema.allOf[0];
+    }
+    unwrapSingleAllOf((node as Record<string, unknown>)[key]);
+  }
 }
 
 function addSharedResponses(document: OpenAPIObject): void {
   document.components ??= {};
   document.components.headers = {
-    'X-Request-Id': { description: 'The request id, also in the body', schema: { type: 'string', maxLength: 128 } },
+    'X-Request-Id': {
+      description: 'The request id, also in the body',
+      schema: { type: 'string', maxLength: 128, pattern: STRING_PATTERNS.requestId },
+    },
     'Retry-After': { description: 'Seconds to wait before retrying', schema: int32(1, 86_400) },
     'X-RateLimit-Limit': { description: 'Requests allowed in the window', schema: int32(1, 1_000_000) },
     'X-RateLimit-Remaining': { description: 'Requests left in the window', schema: int32(0, 1_000_000) },
     'X-RateLimit-Reset': { description: 'Seconds until the window resets', schema: int32(0, 86_400) },
     'Access-Control-Allow-Origin': {
-      description: 'Sent to allowed origins only (CORS_ORIGINS)',
-      schema: { type: 'string', maxLength: 2048 },
+      description: 'Sent to allowed origins only (CORS_ORIGINS): the request’s Origin',
+      schema: { type: 'string', maxLength: 2048, pattern: '^(\\*|null|[A-Za-z][A-Za-z0-9+.-]*://[^/]+)$' },
     },
-    'WWW-Authenticate': { description: 'The Bearer challenge', schema: { type: 'string', maxLength: 256 } },
+    'WWW-Authenticate': {
+      description: 'The Bearer challenge',
+      schema: { type: 'string', maxLength: 256, pattern: '^Bearer( .*)?$' },
+    },
   };
   document.components.parameters = {
     'X-Request-Id': {
@@ -116,7 +178,7 @@ function addSharedResponses(document: OpenAPIObject): void {
       in: 'header',
       required: false,
       description: 'Your id for this request (1–128 of `A-Za-z0-9._-`); echoed back, or one is made',
-      schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$', maxLength: 128 },
+      schema: { type: 'string', pattern: STRING_PATTERNS.requestId, maxLength: 128 },
     },
   };
   const rateLimitHeaders = {
@@ -126,7 +188,7 @@ function addSharedResponses(document: OpenAPIObject): void {
   };
 
   for (const pathItem of Object.values(document.paths)) {
-    for (const operation of Object.values(pathItem) as Operation[]) {
+    for (const [method, operation] of Object.entries(pathItem) as [string, Operation][]) {
       if (typeof operation !== 'object' || !operation.responses) continue;
       const isPublic = operation['x-public'] === true;
       const acceptsApiKeys = operation['x-api-keys'] === true;
@@ -139,14 +201,22 @@ function addSharedResponses(document: OpenAPIObject): void {
       operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/X-Request-Id' }];
 
       if (!isPublic) operation.responses['401'] ??= errorResponse(401);
+      // Any write may come with a body that does not parse (400 MALFORMED_BODY), one it takes or not.
+      if (operation.requestBody || ['post', 'put', 'patch'].includes(method)) {
+        operation.responses['400'] ??= errorResponse(400);
+      }
       // Any body can be over its limits (1 MiB, 2,000 JSON values); any request can meet a
       // database that is down or an instance that is shutting down.
       if (operation.requestBody) operation.responses['413'] ??= errorResponse(413);
       operation.responses['429'] ??= errorResponse(429);
       operation.responses['500'] ??= errorResponse(500);
       operation.responses['503'] ??= errorResponse(503);
+      const traits = traitsOf(operation);
       for (const [status, response] of Object.entries(operation.responses)) {
         const code = Number(status);
+        const json = response.content?.['application/json'];
+        if (code >= 400 && json?.schema?.$ref === ERROR_ENVELOPE) json.examples = errorExamples(code, traits);
+        if (code >= 400 && json?.schema?.$ref === OAUTH_ERROR) json.examples = oauthErrorExamples(code);
         response.headers = {
           'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
           'Access-Control-Allow-Origin': { $ref: '#/components/headers/Access-Control-Allow-Origin' },
