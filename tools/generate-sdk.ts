@@ -1,0 +1,242 @@
+/**
+ * `npm run sdk:generate` / `npm run sdk:check`: the generated part of the TypeScript SDK
+ * (clients/typescript), made from the OpenAPI document the API serves at /docs/openapi.json.
+ *
+ * - src/schema.ts: the document's types (`paths`, `components`, `operations`), by openapi-typescript.
+ * - src/operations.ts: what the client needs at run time and types cannot carry: the operations
+ *   anyone may call (no credentials sent) and those taking an Idempotency-Key.
+ *
+ * Both are prettier-formatted with the repository's configuration, so a regeneration from the same
+ * document gives the same bytes. The document comes from the application itself, booted as main.ts
+ * boots it (AppModule + configureApp) on a fresh database — on DATABASE_URL's server, else on an
+ * embedded PostgreSQL started for the run — and dropped afterwards: no server needs to be running.
+ *
+ *   node -r ./tools/swc-register.js tools/generate-sdk.ts --write   rewrites the files
+ *   node -r ./tools/swc-register.js tools/generate-sdk.ts --check   exits 1 when they differ
+ *   ... --check --document <file or URL>   the same, from that document instead of a booted app
+ *
+ * test/sdk.e2e-spec.ts runs `--check --document` on the document a test app serves (prettier
+ * formats in an ES module, which Jest's CommonJS sandbox cannot load), so `npm test` fails too when
+ * the committed files drift from the document.
+ */
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import openapiTS, { astToString, COMMENT_HEADER, type OpenAPI3 } from 'openapi-typescript';
+import { Client } from 'pg';
+import * as prettier from 'prettier';
+import { AppModule } from '../src/app.module';
+import { configureApp } from '../src/app.setup';
+import { OPENAPI_JSON_PATH } from '../src/common/swagger/openapi';
+import { AppConfig } from '../src/config/app-config';
+import { parseEnvironment } from '../src/config/env.schema';
+import { EmbeddedDatabase, ensureDatabase, startEmbeddedPostgres } from '../src/database/embedded-postgres';
+
+const root = resolve(__dirname, '..');
+const SDK_SOURCE_DIR = join(root, 'clients', 'typescript', 'src');
+const SCHEMA_FILE = join(SDK_SOURCE_DIR, 'schema.ts');
+const OPERATIONS_FILE = join(SDK_SOURCE_DIR, 'operations.ts');
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+type Document = Record<string, unknown> & {
+  paths: Record<string, Record<string, { security?: object[]; parameters?: { $ref?: string; name?: string }[] }>>;
+  components?: { parameters?: Record<string, { name: string; in: string }> };
+};
+
+async function format(source: string, file: string): Promise<string> {
+  const options = await prettier.resolveConfig(file);
+  return prettier.format(source, { ...options, filepath: file });
+}
+
+/** src/schema.ts: openapi-typescript's types for the document. */
+async function schemaSource(document: Document): Promise<string> {
+  // openapi-typescript may annotate what it is given: it gets a copy.
+  const ast = await openapiTS(structuredClone(document) as unknown as OpenAPI3, {
+    silent: true,
+    defaultNonNullable: false,
+  });
+  return format(COMMENT_HEADER + astToString(ast), SCHEMA_FILE);
+}
+
+/** `METHOD /path` for every operation of the document that `test` picks, sorted. */
+function operationsWhere(document: Document, test: (operation: Document['paths'][string][string]) => boolean) {
+  const picked: string[] = [];
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation && test(operation)) picked.push(`${method.toUpperCase()} ${path}`);
+    }
+  }
+  return picked.sort();
+}
+
+/** src/operations.ts: the operations the client treats specially, as run-time values. */
+async function operationsSource(document: Document): Promise<string> {
+  const headerName = (parameter: { $ref?: string; name?: string }): string | undefined =>
+    parameter.$ref
+      ? document.components?.parameters?.[parameter.$ref.replace('#/components/parameters/', '')]?.name
+      : parameter.name;
+  // `security: [{}]`: anonymous access (createOpenApiDocument states it on every public operation).
+  const open = operationsWhere(document, (op) => op.security?.some((s) => Object.keys(s).length === 0) ?? false);
+  const idempotent = operationsWhere(document, (op) =>
+    (op.parameters ?? []).some((p) => headerName(p)?.toLowerCase() === 'idempotency-key'),
+  );
+  const list = (items: string[]) => `new Set([${items.map((item) => JSON.stringify(item)).join(', ')}])`;
+  return format(
+    `/**
+ * This file was generated by tools/generate-sdk.ts from the OpenAPI document.
+ * Do not make direct changes to the file: run \`npm run sdk:generate\`.
+ */
+
+/** Operations anyone may call (\`security: [{}]\`): the client sends them no credentials. */
+export const publicOperations: ReadonlySet<string> = ${list(open)};
+
+/** Operations that document an \`Idempotency-Key\` header: the client sends one, and may retry them with it. */
+export const idempotentOperations: ReadonlySet<string> = ${list(idempotent)};
+`,
+    OPERATIONS_FILE,
+  );
+}
+
+/** The generated files, by absolute path, for this document. */
+export async function generateSdkFiles(document: object): Promise<Map<string, string>> {
+  const doc = document as Document;
+  return new Map([
+    [SCHEMA_FILE, await schemaSource(doc)],
+    [OPERATIONS_FILE, await operationsSource(doc)],
+  ]);
+}
+
+/** The generated files that differ from what is on disk, each with a hint at where. */
+export function driftOf(files: Map<string, string>): { file: string; hint: string }[] {
+  const drifted: { file: string; hint: string }[] = [];
+  for (const [file, expected] of files) {
+    let actual: string;
+    try {
+      actual = readFileSync(file, 'utf8');
+    } catch {
+      drifted.push({ file: relative(root, file), hint: 'missing' });
+      continue;
+    }
+    if (actual !== expected) drifted.push({ file: relative(root, file), hint: firstDifference(actual, expected) });
+  }
+  return drifted;
+}
+
+/** The first differing line, as a short diff: enough to see what changed. */
+function firstDifference(actual: string, expected: string): string {
+  const a = actual.split('\n');
+  const e = expected.split('\n');
+  let i = 0;
+  while (i < a.length && i < e.length && a[i] === e[i]) i++;
+  const show = (lines: string[], sign: string) =>
+    lines
+      .slice(i, i + 3)
+      .map((line) => `    ${sign} ${line}`)
+      .join('\n');
+  return `first difference at line ${i + 1} (committed ${a.length} lines, generated ${e.length}):\n${show(a, '-')}\n${show(e, '+')}`;
+}
+
+/**
+ * The served OpenAPI document of the application booted on a fresh database (DATABASE_URL's
+ * server, else an embedded PostgreSQL in a temporary folder), all of it released afterwards.
+ */
+export async function fetchServedDocument(): Promise<object> {
+  let embedded: EmbeddedDatabase | undefined;
+  const temporary = mkdtempSync(join(tmpdir(), 'tasklane-sdk-'));
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    embedded = await startEmbeddedPostgres(join(temporary, 'pg'), { persistent: false });
+    adminUrl = embedded.adminUrl;
+  }
+  const name = `tasklane_sdk_${process.pid}_${Date.now()}`;
+  try {
+    const databaseUrl = await ensureDatabase(adminUrl, name);
+    // The environment the tests use (NODE_ENV=test, defaults otherwise), not this shell's.
+    const env = parseEnvironment({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      UPLOAD_DIR: join(temporary, 'uploads'),
+      JOB_WORKERS: 'false',
+    });
+    const config = new AppConfig({ env, databaseUrl, jwtSecret: randomBytes(32).toString('hex') });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+      bodyParser: false,
+      logger: false,
+      abortOnError: false,
+    });
+    try {
+      await configureApp(app, config);
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/${OPENAPI_JSON_PATH}`);
+      if (!res.ok) throw new Error(`GET /${OPENAPI_JSON_PATH}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as object;
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await dropDatabase(adminUrl, name).catch((error: unknown) => console.error(`Could not drop ${name}:`, error));
+    await embedded?.stop();
+    rmSync(temporary, { recursive: true, force: true });
+  }
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A document saved in a file, or served at a URL. */
+async function readDocument(source: string): Promise<object> {
+  if (!/^https?:\/\//.test(source)) return JSON.parse(readFileSync(source, 'utf8')) as object;
+  const res = await fetch(source);
+  if (!res.ok) throw new Error(`GET ${source}: ${res.status}`);
+  return (await res.json()) as object;
+}
+
+async function main(args: string[]): Promise<number> {
+  const [mode, option, source] = args;
+  if ((mode !== '--write' && mode !== '--check') || (option !== undefined && (option !== '--document' || !source))) {
+    console.error('usage: generate-sdk.ts --write | --check [--document <file or URL>]');
+    return 2;
+  }
+  const files = await generateSdkFiles(source ? await readDocument(source) : await fetchServedDocument());
+  const drifted = driftOf(files);
+  if (mode === '--write') {
+    for (const [file, source] of files) writeFileSync(file, source);
+    const changed = drifted.map((d) => d.file);
+    console.log(changed.length ? `sdk:generate: rewrote ${changed.join(', ')}` : 'sdk:generate: already up to date');
+    return 0;
+  }
+  if (drifted.length === 0) {
+    console.log(`sdk:check: ${[...files.keys()].map((file) => relative(root, file)).join(' and ')} match the document`);
+    return 0;
+  }
+  for (const { file, hint } of drifted) console.error(`  ${file}: ${hint}`);
+  console.error(
+    '\nsdk:check: the generated SDK files differ from what the current OpenAPI document generates (above: where). ' +
+      'Run `npm run sdk:generate` and commit the result (`git diff clients/typescript/src` shows the change).',
+  );
+  return 1;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (status) => process.exit(status),
+    (error: unknown) => {
+      console.error('generate-sdk failed:', error);
+      process.exit(1);
+    },
+  );
+}
