@@ -37,6 +37,7 @@ describe('parseEnvironment', () => {
       JWT_REFRESH_TTL: 30 * 86400,
       CORS_ORIGINS: undefined,
       LOG_LEVEL: 'info',
+      LOG_FORMAT: 'auto',
       ADMIN_EMAIL: undefined,
       ADMIN_PASSWORD: undefined,
       METRICS_TOKEN: undefined,
@@ -164,6 +165,7 @@ describe('parseEnvironment', () => {
     ['JWT_ACCESS_TTL', { JWT_ACCESS_TTL: '1s' }],
     ['JWT_REFRESH_TTL', { JWT_REFRESH_TTL: '-30d' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['LOG_FORMAT', { LOG_FORMAT: 'text' }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://u:p@localhost:3306/db' }],
     ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
     ['REDIS_URL', { REDIS_URL: 'http://localhost:6379' }],
@@ -312,6 +314,13 @@ describe('parseEnvironment', () => {
       const error = envErrorOf({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET, SEED_DEMO: 'true' });
       expect(error.variable).toBe('SEED_DEMO');
       expect(parseEnvironment({ SEED_DEMO: 'true' }).SEED_DEMO).toBe(true);
+    });
+
+    it('refuses LOG_FORMAT=pretty (log collectors read JSON lines); json and auto are fine', () => {
+      const base = { ...PRODUCTION, JWT_SECRET: STRONG_SECRET };
+      expect(envErrorOf({ ...base, LOG_FORMAT: 'pretty' }).variable).toBe('LOG_FORMAT');
+      expect(parseEnvironment({ ...base, LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+      expect(parseEnvironment({ LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
     });
 
     it('accepts the same weak values outside production', () => {

@@ -26,6 +26,8 @@ export interface Environment {
   JWT_REFRESH_TTL: number;
   CORS_ORIGINS?: string[];
   LOG_LEVEL: string;
+  /** `auto`: pretty-printed on a developer's terminal (stdout a TTY, not production), JSON lines elsewhere. */
+  LOG_FORMAT: 'auto' | 'json' | 'pretty';
   ADMIN_EMAIL?: string;
   ADMIN_PASSWORD?: string;
   METRICS_TOKEN?: string;
@@ -245,6 +247,7 @@ export function parseEnvironment(raw: Raw): Environment {
     JWT_REFRESH_TTL: duration(raw, 'JWT_REFRESH_TTL', 30 * 86400, 60),
     CORS_ORIGINS: origins(raw, 'CORS_ORIGINS'),
     LOG_LEVEL: oneOf(raw, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    LOG_FORMAT: oneOf(raw, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
     ADMIN_EMAIL: read(raw, 'ADMIN_EMAIL')?.toLowerCase(),
     ADMIN_PASSWORD: read(raw, 'ADMIN_PASSWORD'),
     METRICS_TOKEN: read(raw, 'METRICS_TOKEN'),
@@ -341,6 +344,9 @@ export function parseEnvironment(raw: Raw): Environment {
     }
     if (env.SEED_DEMO)
       throw new EnvError('SEED_DEMO', 'is not allowed in production (it creates users with known passwords)');
+    // Log collectors read JSON lines, and pino-pretty (a development dependency) is not installed there.
+    if (env.LOG_FORMAT === 'pretty')
+      throw new EnvError('LOG_FORMAT', 'pretty is not allowed in production (JSON lines)');
     if (env.JWT_SECRET === undefined) throw new EnvError('JWT_SECRET', 'is required in production');
     const jwtProblem = secretWeakness(env.JWT_SECRET, 32);
     if (jwtProblem) throw new EnvError('JWT_SECRET', jwtProblem);
