@@ -212,11 +212,17 @@ function addSharedResponses(document: OpenAPIObject): void {
       operation.responses['500'] ??= errorResponse(500);
       operation.responses['503'] ??= errorResponse(503);
       const traits = traitsOf(operation);
-      for (const [status, response] of Object.entries(operation.responses)) {
+      for (const [status, shared] of Object.entries(operation.responses)) {
+        // A copy: Nest shares one response object among the operations of a class-level decorator.
+        const response = (operation.responses[status] = { ...shared });
         const code = Number(status);
         const json = response.content?.['application/json'];
-        if (code >= 400 && json?.schema?.$ref === ERROR_ENVELOPE) json.examples = errorExamples(code, traits);
-        if (code >= 400 && json?.schema?.$ref === OAUTH_ERROR) json.examples = oauthErrorExamples(code);
+        if (code >= 400 && json?.schema?.$ref === ERROR_ENVELOPE) {
+          response.content = { 'application/json': { schema: json.schema, examples: errorExamples(code, traits) } };
+        }
+        if (code >= 400 && json?.schema?.$ref === OAUTH_ERROR) {
+          response.content = { 'application/json': { schema: json.schema, examples: oauthErrorExamples(code) } };
+        }
         response.headers = {
           'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
           'Access-Control-Allow-Origin': { $ref: '#/components/headers/Access-Control-Allow-Origin' },
