@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { API_KEY_ROLES, ApiKeyRole } from '../common/auth/auth-user';
 import { API_KEY_TOKEN, API_KEY_TOKEN_EXAMPLE } from './api-key-token';
 import type { ApiKeyRow } from './api-keys.repository';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class ApiKeyResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
@@ -10,7 +11,7 @@ export class ApiKeyResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
   orgId: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 100, example: 'CI pipeline' })
+  @ApiProperty({ minLength: 1, maxLength: 100, pattern: STRING_PATTERNS.nonBlankText, example: 'CI pipeline' })
   name: string;
 
   @ApiProperty({ enum: API_KEY_ROLES, enumName: 'ApiKeyRole', example: 'member' })

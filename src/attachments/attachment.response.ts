@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { MAX_UPLOAD_MAX_BYTES } from '../config/env.schema';
 import { ATTACHMENT_TYPES } from '../common/uploads/content-sniffer';
 import type { Attachment } from './attachment.entity';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class AttachmentResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
@@ -13,6 +14,7 @@ export class AttachmentResponse {
   @ApiProperty({
     minLength: 1,
     maxLength: 255,
+    pattern: STRING_PATTERNS.text,
     example: 'screenshot.png',
     description: "The client's filename, sanitized: no path, no control characters",
   })

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PRINCIPAL_KINDS, PrincipalKind } from '../common/auth/auth-user';
 import type { AuditEvent } from './audit-event.entity';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export const AUDIT_ENTITY_TYPES = [
   'org',
@@ -48,7 +49,7 @@ export class AuditEventResponse {
   })
   changes: Record<string, [unknown, unknown]>;
 
-  @ApiProperty({ type: String, maxLength: 128, nullable: true, pattern: '^[A-Za-z0-9._-]{1,128}$' })
+  @ApiProperty({ type: String, maxLength: 128, nullable: true, pattern: STRING_PATTERNS.requestId })
   requestId: string | null;
 
   @ApiProperty({ format: 'date-time', maxLength: 30 })

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { VersionedResponse, versioned } from '../common/http/versioned.response';
 import type { Comment } from './comment.entity';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class CommentResponse extends VersionedResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
@@ -9,7 +10,12 @@ export class CommentResponse extends VersionedResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
   authorId: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 10000, example: 'Reproduced on staging; fix in review.' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 10000,
+    pattern: STRING_PATTERNS.nonBlankText,
+    example: 'Reproduced on staging; fix in review.',
+  })
   body: string;
 
   static from(c: Comment): CommentResponse {

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ORG_ROLES, OrgRole } from '../access/org-roles';
 import { INVITATION_STATUSES, InvitationPreviewRow, InvitationRow, InvitationStatus } from './invitations.repository';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class InvitationResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
@@ -58,13 +59,14 @@ export class InvitationResponse {
 
 /** What the link in the mail shows before the invitee accepts. */
 export class InvitationPreviewResponse {
-  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Inc.' })
+  @ApiProperty({ minLength: 1, maxLength: 100, pattern: STRING_PATTERNS.nonBlankText, example: 'Acme Inc.' })
   orgName: string;
 
   @ApiProperty({
     type: 'string',
     minLength: 1,
     maxLength: 100,
+    pattern: STRING_PATTERNS.nonBlankText,
     nullable: true,
     example: 'Ada Lovelace',
     description: 'Null once the inviter’s account is deleted',

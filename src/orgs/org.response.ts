@@ -2,9 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { VersionedResponse, versioned } from '../common/http/versioned.response';
 import { ORG_ROLES, OrgRole } from '../access/org-roles';
 import type { Org } from './org.entity';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class OrgResponse extends VersionedResponse {
-  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Inc.' })
+  @ApiProperty({ minLength: 1, maxLength: 100, pattern: STRING_PATTERNS.nonBlankText, example: 'Acme Inc.' })
   name: string;
 
   @ApiProperty({ pattern: '^[a-z0-9-]{2,48}$', minLength: 2, maxLength: 48, example: 'acme' })
@@ -25,7 +26,7 @@ export class MemberUser {
   @ApiProperty({ format: 'email', maxLength: 254 })
   email: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 100 })
+  @ApiProperty({ minLength: 1, maxLength: 100, pattern: STRING_PATTERNS.nonBlankText })
   name: string;
 }
 

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { ActiveSession } from './sessions.repository';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 /** One of the caller's signed-in sessions (GET /auth/sessions). */
 export class SessionResponse {
@@ -27,6 +28,7 @@ export class SessionResponse {
     type: String,
     nullable: true,
     maxLength: 512,
+    pattern: STRING_PATTERNS.text,
     example:
       'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
     description: 'The User-Agent header at sign-in (at most 512 characters), or null',
@@ -37,6 +39,7 @@ export class SessionResponse {
     type: String,
     nullable: true,
     maxLength: 64,
+    pattern: STRING_PATTERNS.ipAddress,
     example: '203.0.113.7',
     description:
       'The client address at sign-in (IPv4 or IPv6 as the server saw it, behind TRUST_PROXY the forwarded one), or null',

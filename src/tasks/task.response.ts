@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { VersionedResponse, versioned } from '../common/http/versioned.response';
 import { Task, TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task.entity';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class TaskResponse extends VersionedResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
@@ -12,10 +13,10 @@ export class TaskResponse extends VersionedResponse {
   @ApiProperty({ pattern: '^[A-Z0-9]{2,10}-[0-9]+$', maxLength: 21, example: 'ENG-42' })
   key: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 200 })
+  @ApiProperty({ minLength: 1, maxLength: 200, pattern: STRING_PATTERNS.nonBlankText })
   title: string;
 
-  @ApiProperty({ maxLength: 10000 })
+  @ApiProperty({ maxLength: 10000, pattern: STRING_PATTERNS.text })
   description: string;
 
   @ApiProperty({ enum: TASK_STATUSES, enumName: 'TaskStatus' })
@@ -32,7 +33,7 @@ export class TaskResponse extends VersionedResponse {
 
   @ApiProperty({
     type: 'array',
-    items: { type: 'string', minLength: 1, maxLength: 50 },
+    items: { type: 'string', minLength: 1, maxLength: 50, pattern: STRING_PATTERNS.nonBlankText },
     maxItems: 20,
     example: ['backend'],
   })

@@ -14,6 +14,7 @@ import { FileUpload, ReceivedUpload, Upload } from '../common/uploads/file-uploa
 import { AvatarsService } from './avatars.service';
 import { SelfOrAdmin } from './user-access.guard';
 import { UserResponse } from './user.response';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
 
@@ -54,8 +55,9 @@ export class AvatarsController {
   @ApiQuery({
     name: 'v',
     required: false,
-    description: 'Ignored: avatarUrl carries it so that a new image gets a new URL',
-    schema: { type: 'string', maxLength: 64 },
+    description:
+      'Ignored, whatever it holds: avatarUrl carries it (16 hex digits of the image’s SHA-256) so that a new image gets a new URL',
+    schema: { type: 'string', maxLength: 64, pattern: STRING_PATTERNS.text },
   })
   @ApiFileResponse(IMAGE_TYPES, 'The image')
   async image(

@@ -3,13 +3,14 @@ import { VersionedResponse, versioned } from '../common/http/versioned.response'
 import { PLATFORM_ROLES, PlatformRole } from '../common/auth/auth-user';
 import type { User } from './user.entity';
 import { apiPath } from '../common/http/api-path';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 /** A user as clients see it: never the password hash. */
 export class UserResponse extends VersionedResponse {
   @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' })
   email: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' })
+  @ApiProperty({ minLength: 1, maxLength: 100, pattern: STRING_PATTERNS.nonBlankText, example: 'Ada Lovelace' })
   name: string;
 
   @ApiProperty({

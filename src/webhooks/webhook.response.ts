@@ -4,6 +4,7 @@ import { ALL_EVENTS, PING_EVENT, WEBHOOK_EVENT_TYPES } from './webhook-event-typ
 import { DELIVERY_STATUSES, DeliveryStatus } from './webhook-delivery.entity';
 import { MAX_WEBHOOK_URL_LENGTH } from './webhook-target';
 import type { DeliveryRow, WebhookRow } from './webhooks.repository';
+import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class WebhookResponse extends VersionedResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36 })
@@ -21,7 +22,7 @@ export class WebhookResponse extends VersionedResponse {
   } as never)
   events: string[];
 
-  @ApiProperty({ maxLength: 500, example: 'Sync tasks to our tracker' })
+  @ApiProperty({ maxLength: 500, pattern: STRING_PATTERNS.text, example: 'Sync tasks to our tracker' })
   description: string;
 
   @ApiProperty({ description: 'Inactive webhooks receive nothing (deliveries due meanwhile are marked failed)' })
@@ -84,6 +85,7 @@ export class WebhookDeliveryResponse {
   @ApiProperty({
     type: 'string',
     maxLength: 100,
+    pattern: STRING_PATTERNS.text,
     nullable: true,
     example: 'timeout',
     description:

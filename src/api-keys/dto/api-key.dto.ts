@@ -5,6 +5,7 @@ import { API_KEY_ROLES, ApiKeyRole } from '../../common/auth/auth-user';
 import { DATE_TIME_MAX_LENGTH, IsDateTime } from '../../common/http/dates';
 import { Trim } from '../../common/http/validation';
 import { ListQuery } from '../../common/pagination/list.query';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 /** An instant still to come (checked when the request is validated). */
 const IsFutureInstant = (options?: ValidationOptions): PropertyDecorator =>
@@ -21,7 +22,13 @@ const IsFutureInstant = (options?: ValidationOptions): PropertyDecorator =>
 
 const NameField = (): PropertyDecorator =>
   applyDecorators(
-    ApiProperty({ minLength: 1, maxLength: 100, example: 'CI pipeline', description: 'What the key is for' }),
+    ApiProperty({
+      minLength: 1,
+      maxLength: 100,
+      pattern: STRING_PATTERNS.nonBlankText,
+      example: 'CI pipeline',
+      description: 'What the key is for',
+    }),
     Trim(),
     IsString(),
     IsNotEmpty(),

@@ -3,6 +3,7 @@ import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { EmailField } from '../../common/http/validation';
 import { NameField, PasswordField } from '../../users/dto/user-fields';
 import { UserResponse } from '../../users/user.response';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 export class RegisterDto {
   @EmailField()
@@ -27,7 +28,11 @@ export class LoginDto {
 }
 
 export class RefreshTokenDto {
-  @ApiProperty({ maxLength: 512, description: 'The refresh token from sign-in or the last refresh' })
+  @ApiProperty({
+    maxLength: 512,
+    pattern: STRING_PATTERNS.opaqueToken,
+    description: 'The refresh token from sign-in or the last refresh',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(512)
@@ -49,10 +54,18 @@ export class AuthTokensResponse {
   @ApiProperty({ type: UserResponse })
   user: UserResponse;
 
-  @ApiProperty({ maxLength: 4096, description: 'JWT; send as `Authorization: Bearer <token>`' })
+  @ApiProperty({
+    maxLength: 4096,
+    pattern: STRING_PATTERNS.jwt,
+    description: 'JWT; send as `Authorization: Bearer <token>`',
+  })
   accessToken: string;
 
-  @ApiProperty({ maxLength: 512, description: 'Opaque; single use; exchange at /auth/refresh' })
+  @ApiProperty({
+    maxLength: 512,
+    pattern: STRING_PATTERNS.opaqueToken,
+    description: 'Opaque (43 base64url characters today); single use; exchange at /auth/refresh',
+  })
   refreshToken: string;
 
   @ApiProperty({ minimum: 1, description: 'Seconds until the access token expires', example: 900 })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 export const GRANT_TYPES = ['password', 'refresh_token'] as const;
 
@@ -10,7 +11,7 @@ export class OAuthTokenRequest {
   @MaxLength(32)
   grant_type: string;
 
-  @ApiPropertyOptional({ maxLength: 254, description: 'The email (password grant)' })
+  @ApiPropertyOptional({ maxLength: 254, format: 'email', description: 'The email (password grant)' })
   @IsOptional()
   @IsString()
   @MaxLength(254)
@@ -22,25 +23,33 @@ export class OAuthTokenRequest {
   @MaxLength(128)
   password?: string;
 
-  @ApiPropertyOptional({ maxLength: 512, description: 'refresh_token grant' })
+  @ApiPropertyOptional({ maxLength: 512, pattern: STRING_PATTERNS.opaqueToken, description: 'refresh_token grant' })
   @IsOptional()
   @IsString()
   @MaxLength(512)
   refresh_token?: string;
 
-  @ApiPropertyOptional({ maxLength: 1024, description: 'Accepted and ignored' })
+  @ApiPropertyOptional({ maxLength: 1024, pattern: STRING_PATTERNS.text, description: 'Accepted and ignored' })
   @IsOptional()
   @IsString()
   @MaxLength(1024)
   scope?: string;
 
-  @ApiPropertyOptional({ maxLength: 256, description: 'Accepted and ignored (public client)' })
+  @ApiPropertyOptional({
+    maxLength: 256,
+    pattern: STRING_PATTERNS.text,
+    description: 'Accepted and ignored (public client)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(256)
   client_id?: string;
 
-  @ApiPropertyOptional({ maxLength: 256, description: 'Accepted and ignored (public client)' })
+  @ApiPropertyOptional({
+    maxLength: 256,
+    pattern: STRING_PATTERNS.text,
+    description: 'Accepted and ignored (public client)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(256)
@@ -48,7 +57,7 @@ export class OAuthTokenRequest {
 }
 
 export class OAuthTokenResponse {
-  @ApiProperty({ maxLength: 4096 })
+  @ApiProperty({ maxLength: 4096, pattern: STRING_PATTERNS.jwt, description: 'A JWT access token' })
   access_token: string;
 
   @ApiProperty({ enum: ['bearer'] })
@@ -57,7 +66,7 @@ export class OAuthTokenResponse {
   @ApiProperty({ minimum: 1 })
   expires_in: number;
 
-  @ApiProperty({ maxLength: 512 })
+  @ApiProperty({ maxLength: 512, pattern: STRING_PATTERNS.opaqueToken, description: 'Opaque; single use' })
   refresh_token: string;
 }
 
@@ -67,6 +76,6 @@ export class OAuthErrorResponse {
   })
   error: string;
 
-  @ApiProperty({ maxLength: 1024 })
+  @ApiProperty({ maxLength: 1024, pattern: STRING_PATTERNS.text })
   error_description: string;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EmailField, LinkTokenField } from '../../common/http/validation';
 import { PasswordField } from '../../users/dto/user-fields';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 export class RequestPasswordResetDto {
   @EmailField()
@@ -19,6 +20,7 @@ export class ConfirmPasswordResetDto {
 export class PasswordResetRequestedResponse {
   @ApiProperty({
     maxLength: 200,
+    pattern: STRING_PATTERNS.text,
     example: 'If an account uses this email, a link to reset its password is on its way',
   })
   message: string;

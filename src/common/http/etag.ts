@@ -2,6 +2,7 @@ import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs
 import { ApiHeader } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiErrors } from '../swagger/api-errors.decorator';
+import { STRING_PATTERNS } from '../swagger/string-formats';
 
 /** Strong ETags built from the resource's version: `"3"`. */
 export function etagFor(version: number): string {
@@ -40,8 +41,9 @@ export const ConditionalWrite = (): MethodDecorator =>
     ApiHeader({
       name: 'If-Match',
       required: false,
-      description: 'The ETag last read; the write fails with 412 if the resource has changed since.',
-      schema: { type: 'string', maxLength: 64 },
+      description:
+        'The ETag last read (or a list of them, or `*`); the write fails with 412 if the resource has changed since. A weak tag never matches.',
+      schema: { type: 'string', maxLength: 64, pattern: STRING_PATTERNS.entityTags },
     }),
     ApiErrors(412),
   );

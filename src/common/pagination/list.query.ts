@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { MAX_CURSOR_LENGTH } from './cursor-paginator';
 import { ToInteger } from '../http/validation';
+import { STRING_PATTERNS } from '../swagger/string-formats';
 
 /** `limit` and `cursor`, shared by every list's query DTO. */
 export class ListQuery {
@@ -20,7 +21,11 @@ export class ListQuery {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ maxLength: MAX_CURSOR_LENGTH, description: 'The `meta.page.nextCursor` of the previous page' })
+  @ApiPropertyOptional({
+    maxLength: MAX_CURSOR_LENGTH,
+    pattern: STRING_PATTERNS.cursor,
+    description: 'The `meta.page.nextCursor` of the previous page',
+  })
   @IsOptional()
   @IsString() // its length is the paginator's to judge: an over-long cursor is INVALID_CURSOR
   cursor?: string;

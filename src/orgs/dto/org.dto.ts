@@ -4,10 +4,11 @@ import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'clas
 import { ORG_ROLES, OrgRole } from '../../access/org-roles';
 import { EmailField, OptionalField, Trim } from '../../common/http/validation';
 import { ListQuery } from '../../common/pagination/list.query';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 const OrgNameField = (): PropertyDecorator =>
   applyDecorators(
-    ApiProperty({ minLength: 1, maxLength: 100, example: 'Acme Inc.' }),
+    ApiProperty({ minLength: 1, maxLength: 100, pattern: STRING_PATTERNS.nonBlankText, example: 'Acme Inc.' }),
     Trim(),
     IsString(),
     IsNotEmpty(),

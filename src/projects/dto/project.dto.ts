@@ -3,10 +3,11 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { OptionalField, Trim } from '../../common/http/validation';
 import { ListQuery } from '../../common/pagination/list.query';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 const NameField = (): PropertyDecorator =>
   applyDecorators(
-    ApiProperty({ minLength: 1, maxLength: 100, example: 'Engineering' }),
+    ApiProperty({ minLength: 1, maxLength: 100, pattern: STRING_PATTERNS.nonBlankText, example: 'Engineering' }),
     Trim(),
     IsString(),
     IsNotEmpty(),
@@ -16,7 +17,9 @@ const NameField = (): PropertyDecorator =>
 /** Required on PUT; optional on POST, where a project created without one has ''. */
 const DescriptionField = ({ optional = false } = {}): PropertyDecorator =>
   applyDecorators(
-    optional ? ApiPropertyOptional({ maxLength: 10000, default: '' }) : ApiProperty({ maxLength: 10000 }),
+    optional
+      ? ApiPropertyOptional({ maxLength: 10000, pattern: STRING_PATTERNS.text, default: '' })
+      : ApiProperty({ maxLength: 10000, pattern: STRING_PATTERNS.text }),
     ...(optional ? [OptionalField()] : []),
     IsString(),
     MaxLength(10000),

@@ -6,6 +6,7 @@ import { DATE_EXAMPLE, DATE_MAX_LENGTH, IsCalendarDate } from '../../common/http
 import { Trim } from '../../common/http/validation';
 import { ListQuery } from '../../common/pagination/list.query';
 import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../task.entity';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 export const TASK_SORTS = [
   'createdAt',
@@ -69,14 +70,23 @@ export class ListTasksQuery extends ListQuery {
   @Matches(UUID_ME_NONE, { message: 'assigneeId must be a UUID, me or none' })
   assigneeId?: string;
 
-  @ApiPropertyOptional({ maxLength: 50, description: 'Tasks carrying this label' })
+  @ApiPropertyOptional({
+    maxLength: 50,
+    pattern: STRING_PATTERNS.text,
+    description: 'Tasks carrying this label (exactly, once trimmed)',
+  })
   @IsOptional()
   @Trim()
   @IsString()
   @MaxLength(50)
   label?: string;
 
-  @ApiPropertyOptional({ maxLength: 200, description: 'Full-text search over title and description' })
+  @ApiPropertyOptional({
+    maxLength: 200,
+    pattern: STRING_PATTERNS.text,
+    description:
+      'Full-text search over title and description, in PostgreSQL’s web-search syntax (words, `"a phrase"`, `or`, `-word`)',
+  })
   @IsOptional()
   @Trim()
   @IsString()

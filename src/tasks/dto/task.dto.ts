@@ -5,19 +5,21 @@ import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsString, IsUUID, MaxLength, V
 import { DATE_EXAMPLE, DATE_MAX_LENGTH, IsCalendarDate } from '../../common/http/dates';
 import { ArrayDistinct, Trim } from '../../common/http/validation';
 import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../task.entity';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 /** null is a value here (no assignee, no due date), not a missing field: it skips validation. */
 const NullAllowed = () => ValidateIf((_o: object, value: unknown) => value !== null);
 
 const TitleField = () =>
   applyDecorators(
-    ApiProperty({ minLength: 1, maxLength: 200, example: 'Fix the login page' }),
+    ApiProperty({ minLength: 1, maxLength: 200, pattern: STRING_PATTERNS.nonBlankText, example: 'Fix the login page' }),
     Trim(),
     IsString(),
     IsNotEmpty(),
     MaxLength(200),
   );
-const DescriptionField = () => applyDecorators(ApiProperty({ maxLength: 10000 }), IsString(), MaxLength(10000));
+const DescriptionField = () =>
+  applyDecorators(ApiProperty({ maxLength: 10000, pattern: STRING_PATTERNS.text }), IsString(), MaxLength(10000));
 const StatusField = () =>
   applyDecorators(ApiProperty({ enum: TASK_STATUSES, enumName: 'TaskStatus' }), IsIn(TASK_STATUSES));
 const PriorityField = () =>
@@ -43,7 +45,12 @@ const DueDateField = () =>
   );
 const LabelsField = () =>
   applyDecorators(
-    ApiProperty({ type: [String], maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 50 } } as never),
+    ApiProperty({
+      type: [String],
+      maxItems: 20,
+      items: { type: 'string', minLength: 1, maxLength: 50, pattern: STRING_PATTERNS.nonBlankText },
+      description: 'Distinct; each trimmed',
+    } as never),
     Transform(({ value }: { value: unknown }) =>
       Array.isArray(value) ? value.map((l: unknown) => (typeof l === 'string' ? l.trim() : l)) : value,
     ),

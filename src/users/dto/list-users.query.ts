@@ -3,12 +3,17 @@ import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PLATFORM_ROLES, PlatformRole } from '../../common/auth/auth-user';
 import { ListQuery } from '../../common/pagination/list.query';
 import { Trim } from '../../common/http/validation';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 export const USER_SORTS = ['createdAt', '-createdAt', 'name', '-name'] as const;
 export type UserSort = (typeof USER_SORTS)[number];
 
 export class ListUsersQuery extends ListQuery {
-  @ApiPropertyOptional({ maxLength: 100, description: 'Name or email contains this text (case-insensitive)' })
+  @ApiPropertyOptional({
+    maxLength: 100,
+    pattern: STRING_PATTERNS.text,
+    description: 'Name or email contains this text (case-insensitive)',
+  })
   @IsOptional()
   @Trim()
   @IsString()

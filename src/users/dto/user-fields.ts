@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 import { PLATFORM_ROLES } from '../../common/auth/auth-user';
 import { OptionalField, Trim } from '../../common/http/validation';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 /**
  * The validated, documented fields of a user, shared by every DTO that takes them (users, auth);
@@ -11,7 +12,7 @@ import { OptionalField, Trim } from '../../common/http/validation';
  */
 export const NameField = (): PropertyDecorator =>
   applyDecorators(
-    ApiProperty({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' }),
+    ApiProperty({ minLength: 1, maxLength: 100, pattern: STRING_PATTERNS.nonBlankText, example: 'Ada Lovelace' }),
     Trim(),
     IsString(),
     IsNotEmpty(),

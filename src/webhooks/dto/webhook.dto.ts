@@ -14,6 +14,7 @@ import { OptionalField } from '../../common/http/validation';
 import { ListQuery } from '../../common/pagination/list.query';
 import { ALL_EVENTS, WEBHOOK_EVENT_TYPES } from '../webhook-event-types';
 import { MAX_WEBHOOK_URL_LENGTH } from '../webhook-target';
+import { STRING_PATTERNS } from '../../common/swagger/string-formats';
 
 const KNOWN = new Set<string>(WEBHOOK_EVENT_TYPES);
 
@@ -67,7 +68,12 @@ const EventsField = () =>
 
 const DescriptionField = () =>
   applyDecorators(
-    ApiPropertyOptional({ maxLength: 500, default: '', example: 'Sync tasks to our tracker' }),
+    ApiPropertyOptional({
+      maxLength: 500,
+      pattern: STRING_PATTERNS.text,
+      default: '',
+      example: 'Sync tasks to our tracker',
+    }),
     OptionalField(),
     IsString(),
     MaxLength(500),
