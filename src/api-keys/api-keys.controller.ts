@@ -39,14 +39,22 @@ export class ApiKeysController {
 
   @Get('orgs/:orgId/api-keys')
   @OrgAccess('apiKey.read')
-  @ApiOperation({ summary: "The organization's API keys, revoked and expired ones included, newest first (admin+)" })
+  @ApiOperation({
+    summary: "The organization's API keys, revoked and expired ones included, newest first (admin+)",
+    description:
+      'Admins and owners, people only (keys never manage keys: 403). Never the tokens; `lastUsedAt` is roughly current (each instance records uses every 30 s). Sorted by `sort` and paged by cursor.',
+  })
   @ApiListEnvelope(ApiKeyResponse)
   list(@CurrentMembership() caller: Membership, @Query() query: ListApiKeysQuery): Promise<Page<ApiKeyResponse>> {
     return this.apiKeys.list(caller.orgId, query);
   }
 
   @Get('api-keys/:apiKeyId')
-  @ApiOperation({ summary: 'An API key, without its token (admin+ of its organization)' })
+  @ApiOperation({
+    summary: 'An API key, without its token (admin+ of its organization)',
+    description:
+      "Admins and owners of the key's organization, people only (API keys get 403). 404 if you are not a member of that organization; 403 for members and viewers.",
+  })
   @ApiEnvelope(ApiKeyResponse)
   @ApiErrors(403, 404)
   get(@CurrentActor() actor: Actor, @UuidParam('apiKeyId') apiKeyId: string): Promise<ApiKeyResponse> {

@@ -50,7 +50,11 @@ export class AttachmentsController {
   }
 
   @Get('tasks/:taskId/attachments')
-  @ApiOperation({ summary: "A task's attachments, newest first (members)" })
+  @ApiOperation({
+    summary: "A task's attachments, newest first (members)",
+    description:
+      "Any member of the task's organization, viewers and its API keys included (404 for anyone else). Their metadata, paged by cursor; the bytes are at `/attachments/{attachmentId}/content`.",
+  })
   @ApiListEnvelope(AttachmentResponse)
   @ApiErrors(404)
   list(
@@ -80,7 +84,11 @@ export class AttachmentsController {
 
   @Delete('attachments/:attachmentId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Delete an attachment and its file (the uploader, or an org admin or owner)' })
+  @ApiOperation({
+    summary: 'Delete an attachment and its file (the uploader, or an org admin or owner)',
+    description:
+      'The uploader, or an admin or owner of the organization (403 for others). The file is removed once the deletion commits. Audited (and sent to subscribed webhooks) as `attachment.deleted`.',
+  })
   @ApiNoContent('Deleted')
   @ApiErrors(403, 404)
   async remove(@CurrentActor() actor: Actor, @UuidParam('attachmentId') attachmentId: string): Promise<void> {

@@ -19,7 +19,11 @@ export class AuditController {
 
   @Get()
   @OrgAccess('audit.read')
-  @ApiOperation({ summary: "The org's audit trail, newest first (admin+)" })
+  @ApiOperation({
+    summary: "The org's audit trail, newest first (admin+)",
+    description:
+      'Admins and owners, or an admin API key of the organization. Every audited change in the organization, filtered by `entityType`, `entityId`, `actorType`, `actorId`, `action` and the inclusive `since`/`until`, and paged by cursor. The trail is append-only.',
+  })
   @ApiListEnvelope(AuditEventResponse)
   list(
     @CurrentMembership() membership: Membership,

@@ -23,7 +23,11 @@ export class AuthController {
   @Post('register')
   @Public()
   @Created((result: AuthTokensResponse) => apiPath('users', result.user.id))
-  @ApiOperation({ summary: 'Create an account and sign in' })
+  @ApiOperation({
+    summary: 'Create an account and sign in',
+    description:
+      "Public. Creates a `user` account and its first session, and answers with the tokens (`Cache-Control: no-store`); the session remembers this request's User-Agent and address. 409 if an active account already has the email.",
+  })
   @ApiEnvelope(AuthTokensResponse, HttpStatus.CREATED, 'Created; Location points at the user')
   @ApiErrors(409)
   async register(
@@ -40,7 +44,11 @@ export class AuthController {
   @Public()
   @HttpCode(HttpStatus.OK)
   @Consumes(JSON_BODY, FORM_BODY)
-  @ApiOperation({ summary: 'Sign in with email and password (JSON or form)' })
+  @ApiOperation({
+    summary: 'Sign in with email and password (JSON or form)',
+    description:
+      'Public. An unknown email and a wrong password get the same 401. Attempts are limited per client address (LOGIN_RATE_LIMIT_PER_IP a minute) and per email from that address (LOGIN_RATE_LIMIT_PER_ACCOUNT per 15 minutes): 429 with Retry-After beyond. Starts a session that remembers the User-Agent and address.',
+  })
   @ApiEnvelope(AuthTokensResponse)
   @ApiErrors(401)
   async login(
@@ -55,7 +63,11 @@ export class AuthController {
   @Post('refresh')
   @Public()
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Exchange a refresh token for a new pair (the old one is spent)' })
+  @ApiOperation({
+    summary: 'Exchange a refresh token for a new pair (the old one is spent)',
+    description:
+      "Public: the refresh token is the credential. Each refresh token works once; presenting one that was already spent means it was copied, and the whole session is revoked (401). The new access token carries the account's current role; an expired, revoked or unknown token, or a deleted account, is a 401.",
+  })
   @ApiEnvelope(AuthTokensResponse)
   @ApiErrors(401)
   async refresh(@Body() body: RefreshTokenDto, @Res({ passthrough: true }) res: Response): Promise<AuthTokensResponse> {
@@ -66,7 +78,11 @@ export class AuthController {
   @Post('logout')
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'End the session the refresh token belongs to; its access tokens stop working' })
+  @ApiOperation({
+    summary: 'End the session the refresh token belongs to; its access tokens stop working',
+    description:
+      'Public: the refresh token is the credential; any token the session has issued, spent ones included, ends it. Its access tokens are refused on every instance once the revocation commits. 401 for an unknown token.',
+  })
   @ApiNoContent('Signed out')
   @ApiErrors(401)
   logout(@Body() body: RefreshTokenDto): Promise<void> {
@@ -75,7 +91,11 @@ export class AuthController {
 
   @Get('me')
   @AccessTokenOnly()
-  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOperation({
+    summary: 'The signed-in user',
+    description:
+      "Needs a person's access token: an API key is no one's credential here (401). 401 as well when the account was deleted since the token was issued.",
+  })
   @ApiEnvelope(UserResponse)
   me(@CurrentUser() caller: AuthUser): Promise<UserResponse> {
     return this.auth.me(caller);
@@ -83,7 +103,11 @@ export class AuthController {
 
   @Post('password')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Change your password; every session of yours ends, this one included' })
+  @ApiOperation({
+    summary: 'Change your password; every session of yours ends, this one included',
+    description:
+      'People only (API keys get 403). `currentPassword` must be right (400 naming it otherwise); guesses are limited like signing in (429). Every session of yours ends and password-reset links still out stop working: sign in again with the new password.',
+  })
   @ApiNoContent('Password changed; sign in again')
   changePassword(@CurrentUser() caller: AuthUser, @Body() body: ChangePasswordDto, @Ip() ip: string): Promise<void> {
     return this.auth.changePassword(caller, body.currentPassword, body.newPassword, ip);

@@ -42,7 +42,11 @@ export class SessionsController {
 
   @Post('logout-all')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'End every session of yours, this one included' })
+  @ApiOperation({
+    summary: 'End every session of yours, this one included',
+    description:
+      'People only (API keys get 403). Revokes all your sessions: their refresh tokens and access tokens are refused from then on, on every instance within a second.',
+  })
   @ApiNoContent('Signed out everywhere')
   logoutAll(@CurrentUser() caller: AuthUser): Promise<void> {
     return this.sessions.revokeAllOwn(caller);

@@ -24,7 +24,11 @@ export class CommentsController {
   constructor(private readonly comments: CommentsService) {}
 
   @Get('tasks/:taskId/comments')
-  @ApiOperation({ summary: "A task's comments, oldest first by default (members)" })
+  @ApiOperation({
+    summary: "A task's comments, oldest first by default (members)",
+    description:
+      "Any member of the task's organization, viewers and its API keys included (404 for anyone else). Sorted by `sort` and paged by cursor.",
+  })
   @ApiListEnvelope(CommentResponse)
   @ApiErrors(404)
   list(
@@ -39,7 +43,11 @@ export class CommentsController {
   @TaskAccess('comment.create')
   @Created((comment: CommentResponse) => apiPath('comments', comment.id))
   @Idempotent()
-  @ApiOperation({ summary: 'Comment on a task (any member, viewers included)' })
+  @ApiOperation({
+    summary: 'Comment on a task (any member, viewers included)',
+    description:
+      "Any member of the task's organization, or one of its API keys. The body is kept exactly as written. Retry-safe with `Idempotency-Key`. Audited (and sent to subscribed webhooks) as `comment.created`.",
+  })
   @ApiEnvelope(CommentResponse, HttpStatus.CREATED, 'Created; Location points at the comment')
   create(
     @CurrentActor() actor: Actor,
@@ -51,7 +59,11 @@ export class CommentsController {
 
   @Patch('comments/:commentId')
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Edit a comment (its author only)' })
+  @ApiOperation({
+    summary: 'Edit a comment (its author only)',
+    description:
+      "Only the comment's author, whatever the role of anyone else (403). `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `comment.updated` when the body changed. 404 if you are not a member of its organization.",
+  })
   @ApiEnvelope(CommentResponse)
   @ApiErrors(403, 404)
   update(
@@ -66,7 +78,11 @@ export class CommentsController {
   @Delete('comments/:commentId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Delete a comment (its author, or an org admin or owner)' })
+  @ApiOperation({
+    summary: 'Delete a comment (its author, or an org admin or owner)',
+    description:
+      'The author, or an admin or owner of the organization (403 for others). `If-Match` applies (412). Audited (and sent to subscribed webhooks) as `comment.deleted`.',
+  })
   @ApiNoContent('Deleted')
   @ApiErrors(403, 404)
   async remove(

@@ -45,7 +45,11 @@ export class InvitationsController {
 
   @Get('orgs/:orgId/invitations')
   @OrgAccess('invitation.read')
-  @ApiOperation({ summary: "The organization's invitations, newest first (admin+)" })
+  @ApiOperation({
+    summary: "The organization's invitations, newest first (admin+)",
+    description:
+      'Admins and owners, people only (API keys get 403). Every invitation of the organization, filtered by `status` (`expired` ones are pending invitations past `expiresAt`), sorted by `sort` and paged by cursor. Tokens are never shown.',
+  })
   @ApiListEnvelope(InvitationResponse)
   list(
     @CurrentMembership() caller: Membership,
@@ -81,7 +85,11 @@ export class InvitationsController {
   }
 
   @Get('invitations/:invitationId')
-  @ApiOperation({ summary: 'An invitation (admin+ of its organization)' })
+  @ApiOperation({
+    summary: 'An invitation (admin+ of its organization)',
+    description:
+      "Admins and owners of the invitation's organization, people only (API keys get 403). 404 if you are not a member of that organization; 403 for members and viewers.",
+  })
   @ApiEnvelope(InvitationResponse)
   @ApiErrors(403, 404)
   get(@CurrentActor() actor: Actor, @UuidParam('invitationId') invitationId: string): Promise<InvitationResponse> {
@@ -90,7 +98,11 @@ export class InvitationsController {
 
   @Delete('invitations/:invitationId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Revoke a pending invitation: its link stops working (admin+ of its organization)' })
+  @ApiOperation({
+    summary: 'Revoke a pending invitation: its link stops working (admin+ of its organization)',
+    description:
+      'Admins and owners of its organization, people only (API keys get 403). Only a pending invitation can be revoked: an accepted, revoked or expired one is a 409. Audited (and sent to subscribed webhooks) as `invitation.revoked`.',
+  })
   @ApiNoContent('Revoked')
   @ApiErrors(403, 404, 409)
   revoke(@CurrentActor() actor: Actor, @UuidParam('invitationId') invitationId: string): Promise<void> {

@@ -29,7 +29,11 @@ export class OrgsController {
   @Post()
   @PeopleOnly()
   @Created((org: OrgResponse) => apiPath('orgs', org.id))
-  @ApiOperation({ summary: 'Create an organization; you become its owner' })
+  @ApiOperation({
+    summary: 'Create an organization; you become its owner',
+    description:
+      'Any signed-in person (API keys get 403). Without a `slug` one is derived from the name (with a random suffix if that one is taken); a `slug` you give that is taken is a 409. Audited as `org.created` and `membership.created`.',
+  })
   @ApiEnvelope(OrgResponse, HttpStatus.CREATED, 'Created; Location points at the organization')
   @ApiErrors(409)
   create(@CurrentActor() actor: Actor, @Body() body: CreateOrgDto): Promise<OrgResponse> {
@@ -37,14 +41,22 @@ export class OrgsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'The organizations you belong to' })
+  @ApiOperation({
+    summary: 'The organizations you belong to',
+    description:
+      'For a person, every organization they are a member of; for an API key, its own organization. Sorted by `sort` (by name by default) and paged by cursor.',
+  })
   @ApiListEnvelope(OrgResponse)
   list(@CurrentActor() actor: Actor, @Query() query: ListOrgsQuery): Promise<Page<OrgResponse>> {
     return this.orgs.listMine(actor, query);
   }
 
   @Get(':orgId')
-  @ApiOperation({ summary: 'An organization (members)' })
+  @ApiOperation({
+    summary: 'An organization (members)',
+    description:
+      "Any member, viewers and the organization's API keys included. 404 for anyone else, as if it did not exist.",
+  })
   @ApiEnvelope(OrgResponse)
   @ApiErrors(404)
   get(@CurrentActor() actor: Actor, @UuidParam('orgId') orgId: string): Promise<OrgResponse> {
@@ -53,7 +65,11 @@ export class OrgsController {
 
   @Patch(':orgId')
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Rename an organization or change its slug (admin+)' })
+  @ApiOperation({
+    summary: 'Rename an organization or change its slug (admin+)',
+    description:
+      'Admins and owners (or an admin API key of the organization). 409 if the new slug is taken. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `org.updated` when something changed.',
+  })
   @ApiEnvelope(OrgResponse)
   @ApiErrors(403, 404, 409)
   update(
@@ -68,7 +84,11 @@ export class OrgsController {
   @Delete(':orgId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Delete an organization with its projects and tasks (owner)' })
+  @ApiOperation({
+    summary: 'Delete an organization with its projects and tasks (owner)',
+    description:
+      'Owners only. Its projects, tasks, comments, attachments (their files once the deletion commits), memberships, invitations, API keys and webhooks go with it; its audit trail stays, with `org.deleted` last. `If-Match` applies (412).',
+  })
   @ApiNoContent('Deleted')
   @ApiErrors(403, 404)
   async remove(
@@ -81,7 +101,11 @@ export class OrgsController {
 
   @Get(':orgId/members')
   @OrgAccess('member.read')
-  @ApiOperation({ summary: 'Members, oldest first (members)' })
+  @ApiOperation({
+    summary: 'Members, oldest first (members)',
+    description:
+      "Any member, viewers and the organization's API keys included; paged by cursor. 404 if you are not a member.",
+  })
   @ApiListEnvelope(MemberResponse)
   listMembers(
     @CurrentMembership() membership: Membership,
@@ -95,7 +119,11 @@ export class OrgsController {
   @OrgAccess('member.add')
   @PeopleOnly()
   @Created((member: MemberResponse) => apiPath('orgs', member.orgId, 'members', member.userId))
-  @ApiOperation({ summary: 'Add an existing user by email (admin+; owners only by owners)' })
+  @ApiOperation({
+    summary: 'Add an existing user by email (admin+; owners only by owners)',
+    description:
+      'Admins and owners, people only (API keys get 403); only an owner may add an owner. 404 if no active account has the email (invite them instead), 409 if they are already a member. Audited (and sent to subscribed webhooks) as `membership.created`.',
+  })
   @ApiEnvelope(MemberResponse, HttpStatus.CREATED, 'Added; Location points at the membership')
   @ApiErrors(409)
   addMember(
@@ -108,7 +136,11 @@ export class OrgsController {
 
   @Get(':orgId/members/:userId')
   @OrgAccess('member.read')
-  @ApiOperation({ summary: 'One member (members)' })
+  @ApiOperation({
+    summary: 'One member (members)',
+    description:
+      "Any member, viewers and the organization's API keys included. 404 if you are not a member of the organization, or the user is not.",
+  })
   @ApiEnvelope(MemberResponse)
   getMember(@CurrentMembership() membership: Membership, @UuidParam('userId') userId: string): Promise<MemberResponse> {
     return this.members.get(membership.orgId, userId);
@@ -117,7 +149,11 @@ export class OrgsController {
   @Patch(':orgId/members/:userId')
   @OrgAccess('member.changeRole')
   @PeopleOnly()
-  @ApiOperation({ summary: "Change a member's role (admin+; owner roles only by owners)" })
+  @ApiOperation({
+    summary: "Change a member's role (admin+; owner roles only by owners)",
+    description:
+      "Admins and owners, people only (API keys get 403); making someone an owner, or changing an owner's role, takes an owner. 409 if the organization would be left without an owner. Audited (and sent to subscribed webhooks) as `membership.updated` when the role changes.",
+  })
   @ApiEnvelope(MemberResponse)
   @ApiErrors(409)
   changeRole(
@@ -133,7 +169,11 @@ export class OrgsController {
   @PeopleOnly()
   @HttpCode(HttpStatus.NO_CONTENT)
   @OrgAccess('org.read')
-  @ApiOperation({ summary: 'Remove a member (admin+), or leave (yourself); the last owner stays' })
+  @ApiOperation({
+    summary: 'Remove a member (admin+), or leave (yourself); the last owner stays',
+    description:
+      'People only (API keys get 403). Any member may remove themselves; removing someone else takes an admin or owner, and removing an owner takes an owner. 409 for the last owner. Audited (and sent to subscribed webhooks) as `membership.deleted`.',
+  })
   @ApiNoContent('Removed')
   @ApiErrors(409)
   async removeMember(

@@ -24,7 +24,11 @@ export class ProjectsController {
 
   @Get('orgs/:orgId/projects')
   @OrgAccess('project.read')
-  @ApiOperation({ summary: "The org's projects (members)" })
+  @ApiOperation({
+    summary: "The org's projects (members)",
+    description:
+      "Any member, viewers and the organization's API keys included. Filtered by `archived`, sorted by `sort` (by name by default) and paged by cursor. 404 if you are not a member.",
+  })
   @ApiListEnvelope(ProjectResponse)
   list(
     @CurrentMembership() membership: Membership,
@@ -38,7 +42,11 @@ export class ProjectsController {
   @OrgAccess('project.create')
   @Created((project: ProjectResponse) => apiPath('projects', project.id))
   @Idempotent()
-  @ApiOperation({ summary: 'Create a project (admin+)' })
+  @ApiOperation({
+    summary: 'Create a project (admin+)',
+    description:
+      'Admins and owners (or an admin API key). The `key` is fixed once created and unique in the organization (409 otherwise); task keys are built from it. Retry-safe with `Idempotency-Key`. Audited (and sent to subscribed webhooks) as `project.created`.',
+  })
   @ApiEnvelope(ProjectResponse, HttpStatus.CREATED, 'Created; Location points at the project')
   @ApiErrors(409)
   create(
@@ -50,7 +58,11 @@ export class ProjectsController {
   }
 
   @Get('projects/:projectId')
-  @ApiOperation({ summary: 'A project (members)' })
+  @ApiOperation({
+    summary: 'A project (members)',
+    description:
+      "Any member of the project's organization, viewers and its API keys included. 404 for anyone else, as if it did not exist.",
+  })
   @ApiEnvelope(ProjectResponse)
   @ApiErrors(404)
   get(@CurrentActor() actor: Actor, @UuidParam('projectId') projectId: string): Promise<ProjectResponse> {
@@ -59,7 +71,11 @@ export class ProjectsController {
 
   @Put('projects/:projectId')
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Replace name, description and archived (admin+)' })
+  @ApiOperation({
+    summary: 'Replace name, description and archived (admin+)',
+    description:
+      'Admins and owners (or an admin API key); an archived project takes no new tasks. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `project.updated` when something changed. 404 if you are not a member of its organization.',
+  })
   @ApiEnvelope(ProjectResponse)
   @ApiErrors(403, 404)
   replace(
@@ -73,7 +89,11 @@ export class ProjectsController {
 
   @Patch('projects/:projectId')
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Change some fields of a project (admin+)' })
+  @ApiOperation({
+    summary: 'Change some fields of a project (admin+)',
+    description:
+      'Any subset of the fields of PUT, with the same rules. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `project.updated` when something changed.',
+  })
   @ApiEnvelope(ProjectResponse)
   @ApiErrors(403, 404)
   update(
@@ -88,7 +108,11 @@ export class ProjectsController {
   @Delete('projects/:projectId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Delete a project and its tasks (admin+)' })
+  @ApiOperation({
+    summary: 'Delete a project and its tasks (admin+)',
+    description:
+      "Admins and owners (or an admin API key). Its tasks, their comments and attachments go with it, the attachments' files once the deletion commits. `If-Match` applies (412). Audited (and sent to subscribed webhooks) as `project.deleted`.",
+  })
   @ApiNoContent('Deleted')
   @ApiErrors(403, 404)
   async remove(

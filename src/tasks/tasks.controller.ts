@@ -25,7 +25,11 @@ export class TasksController {
   constructor(private readonly tasks: TasksService) {}
 
   @Get('projects/:projectId/tasks')
-  @ApiOperation({ summary: "A project's tasks, filtered and sorted (members)" })
+  @ApiOperation({
+    summary: "A project's tasks, filtered and sorted (members)",
+    description:
+      "Any member of the project's organization, viewers and its API keys included (404 for anyone else). Filters combine with AND, a list filter matching any of its values; `q` is a full-text search over title and description. Sorted by `sort` (newest first by default) and paged by cursor: a cursor is valid only with the filters and sort that produced it.",
+  })
   @ApiListEnvelope(TaskResponse)
   @ApiErrors(404)
   list(
@@ -40,7 +44,11 @@ export class TasksController {
   @ProjectAccess('task.create')
   @Created((task: TaskResponse) => apiPath('tasks', task.id))
   @Idempotent()
-  @ApiOperation({ summary: 'Create a task (member+); numbers are per project, without gaps' })
+  @ApiOperation({
+    summary: 'Create a task (member+); numbers are per project, without gaps',
+    description:
+      "Members, admins and owners (or an API key with one of those roles). The task gets the project's next number and the key `<project key>-<number>`. 409 if the project is archived; 400 if `assigneeId` is not a member of the organization. Retry-safe with `Idempotency-Key`. Audited (and sent to subscribed webhooks) as `task.created`.",
+  })
   @ApiEnvelope(TaskResponse, HttpStatus.CREATED, 'Created; Location points at the task')
   @ApiErrors(403, 404, 409)
   create(
@@ -53,7 +61,11 @@ export class TasksController {
 
   @Get('orgs/:orgId/tasks')
   @OrgAccess('task.read')
-  @ApiOperation({ summary: "Tasks across the org's projects, with the same filters (members)" })
+  @ApiOperation({
+    summary: "Tasks across the org's projects, with the same filters (members)",
+    description:
+      "Any member of the organization, viewers and its API keys included (404 for anyone else). The filters, sorts and paging of a project's task list, over every project of the organization.",
+  })
   @ApiListEnvelope(TaskResponse)
   listInOrg(
     @CurrentActor() actor: Actor,
@@ -64,7 +76,11 @@ export class TasksController {
   }
 
   @Get('tasks/:taskId')
-  @ApiOperation({ summary: 'A task (members)' })
+  @ApiOperation({
+    summary: 'A task (members)',
+    description:
+      "Any member of the task's organization, viewers and its API keys included. 404 for anyone else, as if it did not exist.",
+  })
   @ApiEnvelope(TaskResponse)
   @ApiErrors(404)
   get(@CurrentActor() actor: Actor, @UuidParam('taskId') taskId: string): Promise<TaskResponse> {
@@ -73,7 +89,11 @@ export class TasksController {
 
   @Put('tasks/:taskId')
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Replace every mutable field of a task (member+)' })
+  @ApiOperation({
+    summary: 'Replace every mutable field of a task (member+)',
+    description:
+      'Members, admins and owners (or an API key with one of those roles). `assigneeId` must be a member of the organization (400) or null. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `task.updated` when something changed.',
+  })
   @ApiEnvelope(TaskResponse)
   @ApiErrors(403, 404)
   replace(
@@ -87,7 +107,11 @@ export class TasksController {
 
   @Patch('tasks/:taskId')
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Change some fields of a task (member+)' })
+  @ApiOperation({
+    summary: 'Change some fields of a task (member+)',
+    description:
+      'Any subset of the fields of PUT, with the same rules; null clears `assigneeId` or `dueDate`. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `task.updated` when something changed.',
+  })
   @ApiEnvelope(TaskResponse)
   @ApiErrors(403, 404)
   update(
@@ -102,7 +126,11 @@ export class TasksController {
   @Delete('tasks/:taskId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Delete a task (member+)' })
+  @ApiOperation({
+    summary: 'Delete a task (member+)',
+    description:
+      "Members, admins and owners (or an API key with one of those roles). Its comments and attachments go with it, the attachments' files once the deletion commits. `If-Match` applies (412). Audited (and sent to subscribed webhooks) as `task.deleted`.",
+  })
   @ApiNoContent('Deleted')
   @ApiErrors(403, 404)
   async remove(

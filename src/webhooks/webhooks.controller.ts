@@ -30,7 +30,11 @@ export class WebhooksController {
 
   @Get('orgs/:orgId/webhooks')
   @OrgAccess('webhook.read')
-  @ApiOperation({ summary: "The organization's webhooks, newest first (admin+)" })
+  @ApiOperation({
+    summary: "The organization's webhooks, newest first (admin+)",
+    description:
+      'Admins and owners, people only (API keys get 403). Paged by cursor; the signing secrets are never shown again.',
+  })
   @ApiListEnvelope(WebhookResponse)
   @ApiErrors(403, 404)
   list(@CurrentMembership() caller: Membership, @Query() query: ListWebhooksQuery): Promise<Page<WebhookResponse>> {
@@ -56,7 +60,11 @@ export class WebhooksController {
   }
 
   @Get('webhooks/:webhookId')
-  @ApiOperation({ summary: 'A webhook (admin+ of its organization; the secret is never shown again)' })
+  @ApiOperation({
+    summary: 'A webhook (admin+ of its organization; the secret is never shown again)',
+    description:
+      "Admins and owners of the webhook's organization, people only (API keys get 403). 404 if you are not a member of that organization; 403 for members and viewers.",
+  })
   @ApiEnvelope(WebhookResponse)
   @ApiErrors(403, 404)
   get(@CurrentActor() actor: Actor, @UuidParam('webhookId') webhookId: string): Promise<WebhookResponse> {
@@ -84,7 +92,11 @@ export class WebhooksController {
   @Delete('webhooks/:webhookId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ConditionalWrite()
-  @ApiOperation({ summary: 'Delete a webhook and its delivery log (admin+ of its organization)' })
+  @ApiOperation({
+    summary: 'Delete a webhook and its delivery log (admin+ of its organization)',
+    description:
+      'Admins and owners of its organization, people only (API keys get 403). Nothing more is sent to it, retries included. `If-Match` applies (412). Audited (and sent to subscribed webhooks) as `webhook.deleted`.',
+  })
   @ApiNoContent('Deleted')
   @ApiErrors(403, 404)
   async remove(
