@@ -37,7 +37,7 @@ export interface paths {
     };
     /**
      * Get a user (self or admin)
-     * @description Your own account, or anyone's for a platform admin; to anyone else every other id is a 404, as if it did not exist.
+     * @description Your own account, or any account for a platform admin; to anyone else, an id not their own is a 404, as if it did not exist.
      */
     get: operations['UsersController_get_v1'];
     /**
@@ -48,7 +48,7 @@ export interface paths {
     post?: never;
     /**
      * Delete a user (self or admin): sign-in disabled, sessions revoked
-     * @description The account leaves every organization (each departure is audited as `membership.deleted`), its sessions end, its avatar is removed and its email is free again. 409 if it is the last owner of an organization: make someone else owner first. `If-Match` applies (412).
+     * @description The account leaves every organization (each departure audited, and sent to subscribed webhooks, as `membership.deleted`), its sessions end, its avatar is removed and its email is free again. 409 if it is the last owner of an organization: make someone else owner first. `If-Match` applies (412).
      */
     delete: operations['UsersController_remove_v1'];
     options?: never;
@@ -364,14 +364,14 @@ export interface paths {
     post?: never;
     /**
      * Delete an organization with its projects and tasks (owner)
-     * @description Owners only. Its projects, tasks, comments, attachments (their files once the deletion commits), memberships, invitations, API keys and webhooks go with it; its audit trail stays. `If-Match` applies (412).
+     * @description Owners only. Its projects, tasks, comments, attachments (their files once the deletion commits), memberships, invitations, API keys and webhooks go with it; its audit trail stays, with `org.deleted` last. `If-Match` applies (412).
      */
     delete: operations['OrgsController_remove_v1'];
     options?: never;
     head?: never;
     /**
      * Rename an organization or change its slug (admin+)
-     * @description Admins and owners (or an admin API key of the organization). 409 if the new slug is taken. `If-Match` guards against lost updates (412). Audited as `org.updated` when something changed.
+     * @description Admins and owners (or an admin API key of the organization). 409 if the new slug is taken. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `org.updated` when something changed.
      */
     patch: operations['OrgsController_update_v1'];
     trace?: never;
@@ -391,7 +391,7 @@ export interface paths {
     put?: never;
     /**
      * Add an existing user by email (admin+; owners only by owners)
-     * @description Admins and owners, people only (API keys get 403); only an owner may add an owner. 404 if no active account has the email (invite them instead), 409 if they are already a member. Audited as `membership.created`.
+     * @description Admins and owners, people only (API keys get 403); only an owner may add an owner. 404 if no active account has the email (invite them instead), 409 if they are already a member. Audited (and sent to subscribed webhooks) as `membership.created`.
      */
     post: operations['OrgsController_addMember_v1'];
     delete?: never;
@@ -416,14 +416,14 @@ export interface paths {
     post?: never;
     /**
      * Remove a member (admin+), or leave (yourself); the last owner stays
-     * @description People only (API keys get 403). Any member may remove themselves; removing someone else takes an admin or owner, and removing an owner takes an owner. 409 for the last owner. Audited as `membership.deleted`.
+     * @description People only (API keys get 403). Any member may remove themselves; removing someone else takes an admin or owner, and removing an owner takes an owner. 409 for the last owner. Audited (and sent to subscribed webhooks) as `membership.deleted`.
      */
     delete: operations['OrgsController_removeMember_v1'];
     options?: never;
     head?: never;
     /**
      * Change a member's role (admin+; owner roles only by owners)
-     * @description Admins and owners, people only (API keys get 403); making someone an owner, or changing an owner's role, takes an owner. 409 if the organization would be left without an owner. Audited as `membership.updated` when the role changes.
+     * @description Admins and owners, people only (API keys get 403); making someone an owner, or changing an owner's role, takes an owner. 409 if the organization would be left without an owner. Audited (and sent to subscribed webhooks) as `membership.updated` when the role changes.
      */
     patch: operations['OrgsController_changeRole_v1'];
     trace?: never;
@@ -508,7 +508,7 @@ export interface paths {
     post?: never;
     /**
      * Revoke a pending invitation: its link stops working (admin+ of its organization)
-     * @description Admins and owners of its organization, people only (API keys get 403). Only a pending invitation can be revoked: an accepted, revoked or expired one is a 409. Audited as `invitation.revoked`.
+     * @description Admins and owners of its organization, people only (API keys get 403). Only a pending invitation can be revoked: an accepted, revoked or expired one is a 409. Audited (and sent to subscribed webhooks) as `invitation.revoked`.
      */
     delete: operations['InvitationsController_revoke_v1'];
     options?: never;
@@ -579,7 +579,7 @@ export interface paths {
     put?: never;
     /**
      * Create a project (admin+)
-     * @description Admins and owners (or an admin API key). The `key` is fixed once created and unique in the organization (409 otherwise); task keys are built from it. Retry-safe with `Idempotency-Key`. Audited as `project.created`.
+     * @description Admins and owners (or an admin API key). The `key` is fixed once created and unique in the organization (409 otherwise); task keys are built from it. Retry-safe with `Idempotency-Key`. Audited (and sent to subscribed webhooks) as `project.created`.
      */
     post: operations['ProjectsController_create_v1'];
     delete?: never;
@@ -602,20 +602,20 @@ export interface paths {
     get: operations['ProjectsController_get_v1'];
     /**
      * Replace name, description and archived (admin+)
-     * @description Admins and owners (or an admin API key); an archived project takes no new tasks. `If-Match` guards against lost updates (412). Audited as `project.updated` when something changed. 404 if you are not a member of its organization.
+     * @description Admins and owners (or an admin API key); an archived project takes no new tasks. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `project.updated` when something changed. 404 if you are not a member of its organization.
      */
     put: operations['ProjectsController_replace_v1'];
     post?: never;
     /**
      * Delete a project and its tasks (admin+)
-     * @description Admins and owners (or an admin API key). Its tasks, their comments and attachments go with it, the attachments' files once the deletion commits. `If-Match` applies (412). Audited as `project.deleted`.
+     * @description Admins and owners (or an admin API key). Its tasks, their comments and attachments go with it, the attachments' files once the deletion commits. `If-Match` applies (412). Audited (and sent to subscribed webhooks) as `project.deleted`.
      */
     delete: operations['ProjectsController_remove_v1'];
     options?: never;
     head?: never;
     /**
      * Change some fields of a project (admin+)
-     * @description Any subset of the fields of PUT, with the same rules. `If-Match` guards against lost updates (412). Audited as `project.updated` when something changed.
+     * @description Any subset of the fields of PUT, with the same rules. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `project.updated` when something changed.
      */
     patch: operations['ProjectsController_update_v1'];
     trace?: never;
@@ -635,7 +635,7 @@ export interface paths {
     put?: never;
     /**
      * Create a task (member+); numbers are per project, without gaps
-     * @description Members, admins and owners (or an API key with one of those roles). The task gets the project's next number and the key `<project key>-<number>`. 409 if the project is archived; 400 if `assigneeId` is not a member of the organization. Retry-safe with `Idempotency-Key`. Audited as `task.created`.
+     * @description Members, admins and owners (or an API key with one of those roles). The task gets the project's next number and the key `<project key>-<number>`. 409 if the project is archived; 400 if `assigneeId` is not a member of the organization. Retry-safe with `Idempotency-Key`. Audited (and sent to subscribed webhooks) as `task.created`.
      */
     post: operations['TasksController_create_v1'];
     delete?: never;
@@ -678,20 +678,20 @@ export interface paths {
     get: operations['TasksController_get_v1'];
     /**
      * Replace every mutable field of a task (member+)
-     * @description Members, admins and owners (or an API key with one of those roles). `assigneeId` must be a member of the organization (400) or null. `If-Match` guards against lost updates (412). Audited as `task.updated` when something changed.
+     * @description Members, admins and owners (or an API key with one of those roles). `assigneeId` must be a member of the organization (400) or null. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `task.updated` when something changed.
      */
     put: operations['TasksController_replace_v1'];
     post?: never;
     /**
      * Delete a task (member+)
-     * @description Members, admins and owners (or an API key with one of those roles). Its comments and attachments go with it, the attachments' files once the deletion commits. `If-Match` applies (412). Audited as `task.deleted`.
+     * @description Members, admins and owners (or an API key with one of those roles). Its comments and attachments go with it, the attachments' files once the deletion commits. `If-Match` applies (412). Audited (and sent to subscribed webhooks) as `task.deleted`.
      */
     delete: operations['TasksController_remove_v1'];
     options?: never;
     head?: never;
     /**
      * Change some fields of a task (member+)
-     * @description Any subset of the fields of PUT, with the same rules; null clears `assigneeId` or `dueDate`. `If-Match` guards against lost updates (412). Audited as `task.updated` when something changed.
+     * @description Any subset of the fields of PUT, with the same rules; null clears `assigneeId` or `dueDate`. `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `task.updated` when something changed.
      */
     patch: operations['TasksController_update_v1'];
     trace?: never;
@@ -711,7 +711,7 @@ export interface paths {
     put?: never;
     /**
      * Comment on a task (any member, viewers included)
-     * @description Any member of the task's organization, or one of its API keys. The body is kept exactly as written. Retry-safe with `Idempotency-Key`. Audited as `comment.created`.
+     * @description Any member of the task's organization, or one of its API keys. The body is kept exactly as written. Retry-safe with `Idempotency-Key`. Audited (and sent to subscribed webhooks) as `comment.created`.
      */
     post: operations['CommentsController_create_v1'];
     delete?: never;
@@ -732,14 +732,14 @@ export interface paths {
     post?: never;
     /**
      * Delete a comment (its author, or an org admin or owner)
-     * @description The author, or an admin or owner of the organization (403 for others). `If-Match` applies (412). Audited as `comment.deleted`.
+     * @description The author, or an admin or owner of the organization (403 for others). `If-Match` applies (412). Audited (and sent to subscribed webhooks) as `comment.deleted`.
      */
     delete: operations['CommentsController_remove_v1'];
     options?: never;
     head?: never;
     /**
      * Edit a comment (its author only)
-     * @description Only the comment's author, whatever the role of anyone else (403). `If-Match` guards against lost updates (412). Audited as `comment.updated` when the body changed. 404 if you are not a member of its organization.
+     * @description Only the comment's author, whatever the role of anyone else (403). `If-Match` guards against lost updates (412). Audited (and sent to subscribed webhooks) as `comment.updated` when the body changed. 404 if you are not a member of its organization.
      */
     patch: operations['CommentsController_update_v1'];
     trace?: never;
@@ -800,7 +800,7 @@ export interface paths {
     post?: never;
     /**
      * Delete an attachment and its file (the uploader, or an org admin or owner)
-     * @description The uploader, or an admin or owner of the organization (403 for others). The file is removed once the deletion commits. Audited as `attachment.deleted`.
+     * @description The uploader, or an admin or owner of the organization (403 for others). The file is removed once the deletion commits. Audited (and sent to subscribed webhooks) as `attachment.deleted`.
      */
     delete: operations['AttachmentsController_remove_v1'];
     options?: never;
@@ -876,7 +876,7 @@ export interface paths {
     post?: never;
     /**
      * Delete a webhook and its delivery log (admin+ of its organization)
-     * @description Admins and owners of its organization, people only (API keys get 403). Nothing more is sent to it, retries included. `If-Match` applies (412). Audited as `webhook.deleted`.
+     * @description Admins and owners of its organization, people only (API keys get 403). Nothing more is sent to it, retries included. `If-Match` applies (412). Audited (and sent to subscribed webhooks) as `webhook.deleted`.
      */
     delete: operations['WebhooksController_remove_v1'];
     options?: never;
