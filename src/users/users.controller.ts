@@ -52,7 +52,7 @@ export class UsersController {
   @ApiOperation({
     summary: 'Get a user (self or admin)',
     description:
-      "Your own account, or any account for a platform admin; to anyone else, an id not their own is a 404, as if it did not exist.",
+      'Your own account, or any account for a platform admin; to anyone else, an id not their own is a 404, as if it did not exist.',
   })
   @ApiEnvelope(UserResponse)
   @ApiErrors(404)
