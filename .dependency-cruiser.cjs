@@ -16,6 +16,8 @@ const LAYERS = {
   sessions: ['config', 'logging', 'database', 'common'],
   health: ['config', 'logging', 'database', 'storage', 'jobs', 'common'],
   lifecycle: ['config', 'logging', 'common', 'health'],
+  // helpers of the root cli.ts (how a password is read)
+  cli: [],
   // features, bottom up
   // audit publishes each event through an AuditEventSink it declares; the webhooks outbox provides
   // it from above, so that webhooks may audit their own changes (webhooks → audit, never the reverse).

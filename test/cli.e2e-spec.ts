@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { verify } from '@node-rs/argon2';
 import { Client } from 'pg';
 import { MIGRATIONS } from '../src/database/migrations';
-import { runSource, sleep, startServerProcess } from './support/server-process';
-import { createTestDatabase } from './support/test-app';
+import { ROOT, runSource, sleep, startServerProcess } from './support/server-process';
+import { createTestDatabase, TEST_JWT_SECRET } from './support/test-app';
 
 // The admin commands as an operator runs them: a real process (src/cli.ts, as `npm run cli`
 // runs it), a real database, its exit code and what it prints. Migrations as a deploy step:
@@ -14,13 +17,27 @@ interface Run {
   stderr: string;
 }
 
-async function cli(args: string[], databaseUrl: string, timeoutMs = 30_000): Promise<Run> {
-  const child = runSource('src/cli.ts', args, { DATABASE_URL: databaseUrl });
+async function cli(args: string[], databaseUrl: string, options: { stdin?: string } = {}): Promise<Run> {
+  const child =
+    options.stdin === undefined
+      ? runSource('src/cli.ts', args, { DATABASE_URL: databaseUrl })
+      : spawn(process.execPath, ['-r', './tools/swc-register.js', 'src/cli.ts', ...args], {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            NODE_ENV: 'test',
+            JWT_SECRET: TEST_JWT_SECRET,
+            LOG_LEVEL: 'silent',
+            DATABASE_URL: databaseUrl,
+          },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+  child.stdin?.end(options.stdin);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr };
@@ -176,44 +193,123 @@ describe('npm run cli', () => {
       url = await fresh();
     });
 
-    it('create-admin creates a platform admin once; the second time it says so and exits 2', async () => {
-      const args = [
-        'create-admin',
-        '--email',
-        'Ops@Example.com',
-        '--password',
-        'a long admin password',
-        '--name',
-        'Ops',
-      ];
-      const first = await cli(args, url);
+    /** The stored hash of `email` verifies `password` (the one the command was given, newline and all removed). */
+    const passwordOf = async (email: string, password: string): Promise<boolean> => {
+      const [row] = await query<{ password_hash: string }>(
+        url,
+        `SELECT password_hash FROM users WHERE email = '${email}'`,
+      );
+      return verify(row.password_hash, password);
+    };
+
+    it('create-admin --password-stdin creates a platform admin once; the second time it says so and exits 2', async () => {
+      const args = ['create-admin', '--email', 'Ops@Example.com', '--name', 'Ops', '--password-stdin'];
+      // as `echo "$PASSWORD" | npm run cli -- …` gives it: one line, its newline not part of the password
+      const first = await cli(args, url, { stdin: 'a long admin password\n' });
       expect(first).toMatchObject({ code: 0, stdout: 'Created admin ops@example.com\n' });
-      expect(await query(url, `SELECT email, name, role FROM users`)).toEqual([
+      expect(first.stderr).not.toContain('Warning');
+      expect(await query(url, `SELECT email, name, role FROM users WHERE email = 'ops@example.com'`)).toEqual([
         { email: 'ops@example.com', name: 'Ops', role: 'admin' },
       ]);
-      const second = await cli(args, url);
+      expect(await passwordOf('ops@example.com', 'a long admin password')).toBe(true);
+      const second = await cli(args, url, { stdin: 'another long password\n' });
       expect(second).toMatchObject({
         code: 2,
         stdout: 'A user with email ops@example.com already exists; nothing changed\n',
       });
+      expect(await passwordOf('ops@example.com', 'a long admin password')).toBe(true);
     }, 60_000);
 
+    it('create-admin --password (for scripts) still works, warning that ps and the shell history show it', async () => {
+      const run = await cli(
+        ['create-admin', '--email', 'script@example.com', '--password', 'a scripted password'],
+        url,
+      );
+      expect(run).toMatchObject({ code: 0, stdout: 'Created admin script@example.com\n' });
+      expect(run.stderr).toContain('Warning: a password given with --password is visible to other users (ps)');
+      expect(await passwordOf('script@example.com', 'a scripted password')).toBe(true);
+    }, 60_000);
+
+    it('create-admin with no password and no terminal exits 1 saying how to give one, and creates nobody', async () => {
+      const run = await cli(['create-admin', '--email', 'nobody@example.com'], url);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        'No password: run this in a terminal to be asked for it, or pipe it in with --password-stdin',
+      );
+      expect(await query(url, `SELECT id FROM users WHERE email = 'nobody@example.com'`)).toEqual([]);
+    }, 60_000);
+
+    // A real terminal: script(1) (util-linux) runs the command on a pseudo-terminal
+    const withTerminal = existsSync('/usr/bin/script') ? it : it.skip;
+    withTerminal(
+      'create-admin in a terminal asks twice, echoes nothing typed, and creates the admin',
+      async () => {
+        const command = [
+          process.execPath,
+          '-r',
+          './tools/swc-register.js',
+          'src/cli.ts',
+          'create-admin',
+          '--email',
+          'tty@example.com',
+        ]
+          .map((word) => `'${word}'`)
+          .join(' ');
+        const child = spawn('/usr/bin/script', ['-qfec', command, '/dev/null'], {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            NODE_ENV: 'test',
+            JWT_SECRET: TEST_JWT_SECRET,
+            LOG_LEVEL: 'silent',
+            DATABASE_URL: url,
+            SHELL: '/bin/sh',
+          },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let screen = '';
+        child.stdout!.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        const typeAfter = async (prompt: string, keys: string): Promise<void> => {
+          while (!screen.includes(prompt) && child.exitCode === null) await sleep(20);
+          child.stdin!.write(keys);
+        };
+        await typeAfter('Password: ', 'a terminal password\r');
+        await typeAfter('Password (again): ', 'a terminal password\r');
+        const [code] = (await once(child, 'exit')) as [number | null];
+        clearTimeout(timer);
+        expect({ code, screen }).toMatchObject({
+          code: 0,
+          screen: expect.stringContaining('Created admin tty@example.com'),
+        });
+        expect(screen).not.toContain('a terminal password');
+        expect(await passwordOf('tty@example.com', 'a terminal password')).toBe(true);
+      },
+      60_000,
+    );
+
     it.each([
+      [['create-admin', '--email', 'not-an-email', '--password-stdin'], '--email must be an email address'],
       [
-        ['create-admin', '--email', 'not-an-email', '--password', 'a long admin password'],
-        '--email must be an email address',
+        ['create-admin', '--email', 'ops2@example.com', '--password-stdin'],
+        'The password must be 8 to 128 characters',
+        'short\n',
       ],
+      [['create-admin', '--email', 'ops2@example.com', '--password-stdin'], 'standard input was empty', ''],
       [
-        ['create-admin', '--email', 'ops2@example.com', '--password', 'short'],
-        '--password must be 8 to 128 characters',
+        ['create-admin', '--email', 'ops2@example.com', '--password', 'a long admin password', '--password-stdin'],
+        'Give --password or --password-stdin, not both',
       ],
+      [['create-admin', '--email', 'ops2@example.com', '--pasword', 'typo'], "Unknown option '--pasword'"],
       [['frobnicate'], 'Unknown command "frobnicate"'],
     ])(
       '%j exits 1 saying what is wrong',
-      async (args, message) => {
-        const run = await cli(args, url);
+      async (args, message, stdin = 'a long admin password\n') => {
+        const run = await cli(args, url, { stdin });
         expect(run.code).toBe(1);
         expect(run.stderr).toContain(message);
+        expect(run.stderr).not.toMatch(/\n\s+at /); // a message, not a stack
+        expect(await query(url, `SELECT id FROM users WHERE email = 'ops2@example.com'`)).toEqual([]);
       },
       60_000,
     );
@@ -234,6 +330,10 @@ describe('npm run cli', () => {
       for (const command of ['create-admin', 'seed-demo', 'migrate', 'migrate:revert']) {
         expect(run.stdout).toContain(command);
       }
+      expect(run.stdout).toContain(
+        `printf '%s\\n' "$ADMIN_PASSWORD" | npm run cli -- create-admin --email ops@example.com --password-stdin`,
+      );
+      expect(run.stdout).toContain('other users see it in ps');
     }, 60_000);
   });
 });
