@@ -137,6 +137,37 @@ describe('input safety: prototype keys, malformed Unicode, NUL, dates', () => {
     });
   });
 
+  it('names unknown keys of any length within the documented lengths (field 256, message 1024)', async () => {
+    const long = (n: number) => `zz${n}${'x'.repeat(20_000)}`;
+    const body = JSON.stringify(Object.fromEntries([1, 2, 3].map((n) => [long(n), 1])));
+    for (const op of ops.filter((o) => o.bodyTypes.includes('application/json'))) {
+      const error = expectError(await send(op, body), 400, 'VALIDATION_FAILED');
+      const named = (error.details ?? []).filter((d) => d.field.startsWith('zz'));
+      expect({ op: op.label, named: named.map((d) => d.field.slice(0, 3)) }).toEqual({
+        op: op.label,
+        named: ['zz1', 'zz2', 'zz3'],
+      });
+      for (const detail of named) {
+        expect({ op: op.label, field: detail.field.length <= 256, message: detail.message.length <= 1024 }).toEqual({
+          op: op.label,
+          field: true,
+          message: true,
+        });
+        expect(detail.field).toMatch(/^zz\dx+…$/);
+        expect(detail.message).toBe(`property ${detail.field} should not exist`);
+      }
+    }
+    const form = [1, 2, 3, 4, 5].map((n) => `${long(n)}=1`).join('&') + '&grant_type=password';
+    const token = await send(
+      ops.find((o) => o.label === 'POST /api/v1/auth/token')!,
+      form,
+      'application/x-www-form-urlencoded',
+    );
+    expect(token.status).toBe(400);
+    expect(token.body).toMatchObject({ error: 'invalid_request' });
+    expect((token.body as { error_description: string }).error_description.length).toBeLessThanOrEqual(1024);
+  });
+
   // -------------------------------------------------------------------------------------------
   describe('lone surrogates and NUL characters: 400 naming the field, nothing written', () => {
     // [label, as a JSON string, as a form value, what the message says]

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { Consumes, FORM_BODY } from '../common/decorators/consumes.decorator';
 import { Public } from '../common/decorators/public.decorator';
 import { RawResponse } from '../common/decorators/raw-response.decorator';
-import { ApiException } from '../common/http/api-exception';
+import { ApiException, clipped, MAX_DETAIL_MESSAGE } from '../common/http/api-exception';
 import { AllExceptionsFilter } from '../common/http/all-exceptions.filter';
 import { SignInClient, SignInFrom } from '../sessions/sign-in-client';
 import { AuthService } from './auth.service';
@@ -49,7 +49,7 @@ function toOAuthError(exception: unknown): OAuthError | undefined {
     case 'UNSUPPORTED_MEDIA_TYPE':
     case 'PAYLOAD_TOO_LARGE': {
       const detail = exception.details?.map((d) => d.message).join('; ');
-      return new OAuthError(400, 'invalid_request', detail || exception.message);
+      return new OAuthError(400, 'invalid_request', clipped(detail || exception.message, MAX_DETAIL_MESSAGE));
     }
     case 'UNAUTHENTICATED':
       return new OAuthError(400, 'invalid_grant', exception.message);

@@ -42,17 +42,43 @@ export interface ErrorDetail {
   message: string;
 }
 
+/** The longest `field` and `message` of a detail, as the OpenAPI document says. */
+export const MAX_DETAIL_FIELD = 256;
+export const MAX_DETAIL_MESSAGE = 1024;
+
+/** `text` cut to `max` UTF-16 units, ending in `…` when cut (never in half a surrogate pair). */
+export function clipped(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  if (/[\uD800-\uDBFF]/.test(text[end - 1])) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/**
+ * A detail within the documented lengths. Field names can be the client's own (an unknown
+ * property of any length): a long one is cut, and cut the same way where the message names it.
+ */
+function boundedDetail({ field, message }: ErrorDetail): ErrorDetail {
+  const short = clipped(field, MAX_DETAIL_FIELD);
+  const named = short === field ? message : message.split(field).join(short);
+  return { field: short, message: clipped(named, MAX_DETAIL_MESSAGE) };
+}
+
 /** An error with the contract's code; the exception filter turns it into the error envelope. */
 export class ApiException extends HttpException {
+  /** What went wrong where, each within the documented lengths (a field name is client data). */
+  readonly details?: ErrorDetail[];
+
   constructor(
     status: HttpStatus,
     readonly code: ErrorCode,
     message: string,
-    readonly details?: ErrorDetail[],
+    details?: ErrorDetail[],
     /** Extra response headers, such as Retry-After or WWW-Authenticate. */
     readonly headers: Record<string, string> = {},
   ) {
     super(message, status);
+    this.details = details?.map(boundedDetail);
   }
 
   /** 400 VALIDATION_FAILED with these details (the one shape of every validation error). */
