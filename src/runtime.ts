@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { AppConfig, DATA_DIR, developmentJwtSecret, loadEnvironment } from './config/app-config';
+import { AppConfig, dataDir, developmentJwtSecret, loadEnvironment } from './config/app-config';
 import {
   EmbeddedDatabase,
   EmbeddedPostgresMissingError,
@@ -25,7 +25,7 @@ export async function prepareRuntime(log: (line: string) => void = console.log):
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
-    const dir = resolve(DATA_DIR, 'postgres');
+    const dir = resolve(dataDir(), 'postgres');
     log(`DATABASE_URL is not set: using the embedded PostgreSQL (data in ${dir})`);
     try {
       embedded = await startEmbeddedPostgres(dir, { persistent: true });

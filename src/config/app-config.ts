@@ -46,8 +46,13 @@ export class AppConfig {
   }
 }
 
-/** Folder for local state: embedded PostgreSQL data, the development JWT secret. */
-export const DATA_DIR = resolve(process.env.TASKLANE_DATA_DIR ?? '.data');
+/**
+ * Folder for local state: embedded PostgreSQL data, the development JWT secret. Read when asked
+ * for, after loadEnvironment, so that TASKLANE_DATA_DIR may come from `.env` too.
+ */
+export function dataDir(): string {
+  return resolve(process.env.TASKLANE_DATA_DIR ?? '.data');
+}
 
 /** Reads `.env` when present (variables already set win), then validates. */
 export function loadEnvironment(): Environment {
@@ -60,7 +65,7 @@ export function loadEnvironment(): Environment {
 }
 
 /** Outside production a missing JWT_SECRET is generated once and kept under .data/. */
-export function developmentJwtSecret(file = resolve(DATA_DIR, 'jwt-secret')): string {
+export function developmentJwtSecret(file = resolve(dataDir(), 'jwt-secret')): string {
   try {
     const existing = readFileSync(file, 'utf8').trim();
     if (existing.length >= 32) return existing;
