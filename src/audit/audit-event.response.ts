@@ -44,7 +44,10 @@ export class AuditEventResponse {
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'array', minItems: 2, maxItems: 2, items: {} },
-    description: '{field: [old, new]} for every field the change touched',
+    // An audited resource has at most 7 audited fields (a task's); 32 leaves room to grow.
+    maxProperties: 32,
+    description:
+      '{field: [old, new]} for every field the change touched (null for a field that did not exist before or no longer does)',
     example: { status: ['todo', 'done'] },
   })
   changes: Record<string, [unknown, unknown]>;

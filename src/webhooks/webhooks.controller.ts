@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { CurrentMembership, Membership, OrgAccess } from '../access/org-access.guard';
 import { Actor, CurrentActor } from '../common/auth/auth-user';
 import { apiPath } from '../common/http/api-path';
@@ -18,6 +18,48 @@ import {
   WEBHOOK_HEADERS_DESCRIPTION,
 } from './webhook.response';
 import { WebhooksService } from './webhooks.service';
+
+/** What your server receives at the webhook's URL: documented as the subscription's callback. */
+const WEBHOOK_DELIVERY = {
+  summary: 'An event, delivered to your URL',
+  description: WEBHOOK_HEADERS_DESCRIPTION,
+  operationId: 'receiveWebhookEvent',
+  tags: ['webhooks'],
+  parameters: [
+    {
+      name: 'webhook-id',
+      in: 'header' as const,
+      required: true,
+      description: 'The event id (the body’s `id`): the same on every retry and redelivery',
+      schema: { type: 'string', format: 'uuid', maxLength: 36 },
+    },
+    {
+      name: 'webhook-timestamp',
+      in: 'header' as const,
+      required: true,
+      description: 'When this attempt was signed, in Unix seconds',
+      schema: { type: 'string', pattern: '^[0-9]{1,12}$', maxLength: 12 },
+    },
+    {
+      name: 'webhook-signature',
+      in: 'header' as const,
+      required: true,
+      description: '`v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`',
+      schema: { type: 'string', pattern: '^v1,[A-Za-z0-9+/]+={0,2}$', maxLength: 256 },
+    },
+  ],
+  requestBody: {
+    required: true,
+    content: { 'application/json': { schema: { $ref: getSchemaPath(WebhookEvent) } } },
+  },
+  // Your server checks the signature: Tasklane sends no credentials of its own.
+  security: [{}],
+  responses: {
+    '2XX': { description: 'Received: any 2xx within 10 s' },
+    '4XX': { description: 'Refused: retried as any answer other than a 2xx is' },
+    '5XX': { description: 'Failed: retried' },
+  },
+};
 
 const SENT = 'Queued: sent after this response, retried as described under the `WebhookEvent` schema';
 
@@ -48,6 +90,7 @@ export class WebhooksController {
   @ApiOperation({
     summary: "Subscribe a URL to the organization's events (admin+)",
     description: `The response holds the signing secret (\`data.secret\`), shown only this once. \`url\` is refused (400) when it is not http(s), carries credentials, or — with WEBHOOK_ALLOW_PRIVATE_TARGETS=false, the production default — is not https or its host is, or resolves to, a private, loopback, link-local or otherwise non-public address.\n\n${WEBHOOK_HEADERS_DESCRIPTION}`,
+    callbacks: { event: { '{$request.body#/url}': { post: WEBHOOK_DELIVERY } } },
   })
   @ApiEnvelope(CreatedWebhookResponse, HttpStatus.CREATED, 'Created; Location points at the webhook')
   @ApiErrors(403, 404)

@@ -1800,7 +1800,7 @@ export interface components {
       /** Format: uuid */
       entityId: string;
       /**
-       * @description {field: [old, new]} for every field the change touched
+       * @description {field: [old, new]} for every field the change touched (null for a field that did not exist before or no longer does)
        * @example {
        *       "status": [
        *         "todo",
