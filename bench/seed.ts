@@ -1,33 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedDatabase, ensureDatabase, startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { scratchDatabases } from '../tools/scratch-databases';
 
 /**
  * A fresh database for one benchmark run: on DATABASE_URL's server, else on an embedded
  * PostgreSQL in a temporary folder. `release` drops it (and stops the embedded server).
  */
 export async function benchDatabase(label: string): Promise<{ databaseUrl: string; release(): Promise<void> }> {
-  let embedded: EmbeddedDatabase | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    embedded = await startEmbeddedPostgres(join(mkdtempSync(join(tmpdir(), `tasklane-${label}-`)), 'pg'), {
-      persistent: false,
-    });
-    adminUrl = embedded.adminUrl;
-  }
-  const databaseUrl = await ensureDatabase(adminUrl, `tasklane_${label}_${Date.now()}`);
-  return {
-    databaseUrl,
-    release: async () => {
-      const admin = new Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`);
-      await admin.end();
-      await embedded?.stop();
-    },
-  };
+  const databases = await scratchDatabases(label);
+  return { databaseUrl: await databases.create(`tasklane_${label}_${Date.now()}`), release: () => databases.release() };
 }
 
 export interface BenchData {

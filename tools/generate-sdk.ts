@@ -22,19 +22,17 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import openapiTS, { astToString, COMMENT_HEADER, type OpenAPI3 } from 'openapi-typescript';
-import { Client } from 'pg';
 import * as prettier from 'prettier';
 import { AppModule } from '../src/app.module';
 import { configureApp } from '../src/app.setup';
 import { OPENAPI_JSON_PATH } from '../src/common/swagger/openapi';
 import { AppConfig } from '../src/config/app-config';
 import { parseEnvironment } from '../src/config/env.schema';
-import { EmbeddedDatabase, ensureDatabase, startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { scratchDatabases } from './scratch-databases';
 
 const root = resolve(__dirname, '..');
 const SDK_SOURCE_DIR = join(root, 'clients', 'typescript', 'src');
@@ -147,21 +145,14 @@ function firstDifference(actual: string, expected: string): string {
  * server, else an embedded PostgreSQL in a temporary folder), all of it released afterwards.
  */
 export async function fetchServedDocument(): Promise<object> {
-  let embedded: EmbeddedDatabase | undefined;
-  const temporary = mkdtempSync(join(tmpdir(), 'tasklane-sdk-'));
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    embedded = await startEmbeddedPostgres(join(temporary, 'pg'), { persistent: false });
-    adminUrl = embedded.adminUrl;
-  }
-  const name = `tasklane_sdk_${process.pid}_${Date.now()}`;
+  const databases = await scratchDatabases('sdk');
   try {
-    const databaseUrl = await ensureDatabase(adminUrl, name);
+    const databaseUrl = await databases.create(`tasklane_sdk_${process.pid}_${Date.now()}`);
     // The environment the tests use (NODE_ENV=test, defaults otherwise), not this shell's.
     const env = parseEnvironment({
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
-      UPLOAD_DIR: join(temporary, 'uploads'),
+      UPLOAD_DIR: join(databases.folder, 'uploads'),
       JOB_WORKERS: 'false',
     });
     const config = new AppConfig({ env, databaseUrl, jwtSecret: randomBytes(32).toString('hex') });
@@ -181,19 +172,7 @@ export async function fetchServedDocument(): Promise<object> {
       await app.close();
     }
   } finally {
-    await dropDatabase(adminUrl, name).catch((error: unknown) => console.error(`Could not drop ${name}:`, error));
-    await embedded?.stop();
-    rmSync(temporary, { recursive: true, force: true });
-  }
-}
-
-async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
+    await databases.release();
   }
 }
 

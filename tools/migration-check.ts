@@ -13,14 +13,12 @@
  * the check when DATABASE_URL is unset (as the tests do), and dropped afterwards.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source.options';
-import { EmbeddedDatabase, ensureDatabase, startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { runMigrationsLocked } from '../src/database/migration-runner';
+import { scratchDatabases } from './scratch-databases';
 
 const root = resolve(__dirname, '..');
 const ENTITIES = join(root, 'dist', 'src', '**', '*.entity.js'); // as dist/ormconfig.js loads them
@@ -117,22 +115,13 @@ async function catalogCheck(migratedUrl: string, fromEntitiesUrl: string): Promi
 }
 
 async function main(): Promise<number> {
-  let embedded: EmbeddedDatabase | undefined;
-  let embeddedDir: string | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    embeddedDir = mkdtempSync(join(tmpdir(), 'tasklane-migration-check-'));
-    embedded = await startEmbeddedPostgres(join(embeddedDir, 'pg'), { persistent: false });
-    adminUrl = embedded.adminUrl;
-  }
+  const databases = await scratchDatabases('migration-check');
   const prefix = `tasklane_migration_check_${process.pid}_${Date.now()}`;
   const names = { migrated: `${prefix}_migrated`, fromEntities: `${prefix}_entities` };
   try {
-    const migratedUrl = await ensureDatabase(adminUrl, names.migrated);
-    const fromEntitiesUrl = await ensureDatabase(adminUrl, names.fromEntities);
-    console.log(
-      `Applying the migrations to a fresh database (${names.migrated}, ${embedded ? 'embedded PostgreSQL' : 'on the server of DATABASE_URL'})`,
-    );
+    const migratedUrl = await databases.create(names.migrated);
+    const fromEntitiesUrl = await databases.create(names.fromEntities);
+    console.log(`Applying the migrations to a fresh database (${names.migrated}, on ${databases.where})`);
     // As `npm run cli -- migrate` does: the migrations alone, without the entities.
     const migrated = dataSource(migratedUrl);
     await migrated.initialize();
@@ -151,21 +140,7 @@ async function main(): Promise<number> {
     }
     return status;
   } finally {
-    for (const name of Object.values(names)) {
-      await dropDatabase(adminUrl, name).catch((error: unknown) => console.error(`Could not drop ${name}:`, error));
-    }
-    await embedded?.stop();
-    if (embeddedDir) rmSync(embeddedDir, { recursive: true, force: true });
-  }
-}
-
-async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
+    await databases.release();
   }
 }
 
