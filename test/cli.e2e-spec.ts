@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { verify } from '@node-rs/argon2';
 import { Client } from 'pg';
 import { MIGRATIONS } from '../src/database/migrations';
-import { ROOT, runSource, sleep, startServerProcess } from './support/server-process';
-import { createTestDatabase, TEST_JWT_SECRET } from './support/test-app';
+import { ROOT, runSource, sleep, sourceCommand, startServerProcess, testProcessEnv } from './support/server-process';
+import { createTestDatabase } from './support/test-app';
 
 // The admin commands as an operator runs them: a real process (src/cli.ts, as `npm run cli`
 // runs it), a real database, its exit code and what it prints. Migrations as a deploy step:
@@ -18,20 +18,12 @@ interface Run {
 }
 
 async function cli(args: string[], databaseUrl: string, options: { stdin?: string } = {}): Promise<Run> {
-  const child =
-    options.stdin === undefined
-      ? runSource('src/cli.ts', args, { DATABASE_URL: databaseUrl })
-      : spawn(process.execPath, ['-r', './tools/swc-register.js', 'src/cli.ts', ...args], {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            NODE_ENV: 'test',
-            JWT_SECRET: TEST_JWT_SECRET,
-            LOG_LEVEL: 'silent',
-            DATABASE_URL: databaseUrl,
-          },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
+  const child = runSource(
+    'src/cli.ts',
+    args,
+    { DATABASE_URL: databaseUrl },
+    options.stdin === undefined ? 'ignore' : 'pipe',
+  );
   child.stdin?.end(options.stdin);
   let stdout = '';
   let stderr = '';
@@ -246,25 +238,13 @@ describe('npm run cli', () => {
       async () => {
         const command = [
           process.execPath,
-          '-r',
-          './tools/swc-register.js',
-          'src/cli.ts',
-          'create-admin',
-          '--email',
-          'tty@example.com',
+          ...sourceCommand('src/cli.ts', ['create-admin', '--email', 'tty@example.com']),
         ]
           .map((word) => `'${word}'`)
           .join(' ');
         const child = spawn('/usr/bin/script', ['-qfec', command, '/dev/null'], {
           cwd: ROOT,
-          env: {
-            ...process.env,
-            NODE_ENV: 'test',
-            JWT_SECRET: TEST_JWT_SECRET,
-            LOG_LEVEL: 'silent',
-            DATABASE_URL: url,
-            SHELL: '/bin/sh',
-          },
+          env: testProcessEnv({ DATABASE_URL: url, SHELL: '/bin/sh' }),
           stdio: ['pipe', 'pipe', 'pipe'],
         });
         let screen = '';

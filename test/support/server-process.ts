@@ -12,13 +12,35 @@ import { freePort, sleep } from './child-processes';
 export { freePort, sleep };
 
 /** A TypeScript entry point of src/ (main.ts, cli.ts) run as `npm start` runs it, compiled on the fly. */
-export function runSource(entry: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['-r', './tools/swc-register.js', entry, ...args], {
+export function runSource(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): ChildProcess {
+  return spawn(process.execPath, sourceCommand(entry, args), {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: testProcessEnv(env),
+    stdio: [stdin, 'pipe', 'pipe'],
   });
 }
+
+/** The arguments of `node` that run a TypeScript source file of the project. */
+export const sourceCommand = (entry: string, args: string[]): string[] => [
+  '-r',
+  './tools/swc-register.js',
+  entry,
+  ...args,
+];
+
+/** The environment of a process the tests start: this one's, as tests run, with `env` on top. */
+export const testProcessEnv = (env: Record<string, string>): NodeJS.ProcessEnv => ({
+  ...process.env,
+  NODE_ENV: 'test',
+  JWT_SECRET: TEST_JWT_SECRET,
+  LOG_LEVEL: 'silent',
+  ...env,
+});
 
 export interface ServerProcess {
   child: ChildProcess;
