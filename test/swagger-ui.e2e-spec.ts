@@ -137,6 +137,16 @@ if (!available) console.warn(`Swagger UI browser tests skipped: no Chromium at $
     const afterReload = (await page.evaluate<string | null>("localStorage.getItem('authorized')")) ?? '';
     expect(afterReload).not.toContain(owner.password);
     expect(afterReload).toContain('access_token');
+
+    // What an earlier Swagger UI left in localStorage is cleaned when the page loads.
+    const legacy = JSON.parse(afterReload) as { oauth2: Record<string, unknown> };
+    legacy.oauth2.password = owner.password;
+    await page.evaluate(`localStorage.setItem('authorized', ${JSON.stringify(JSON.stringify(legacy))})`);
+    await page.reload();
+    await page.waitForSelector('.opblock');
+    const cleaned = (await page.evaluate<string | null>("localStorage.getItem('authorized')")) ?? '';
+    expect(cleaned).not.toContain(owner.password);
+    expect(cleaned).toContain('access_token');
   }, 60_000);
 
   it('shows under each error status an example of that status and its code', async () => {
