@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
-import { EnvError } from './config/env.schema';
+import { EnvError, secretWeakness } from './config/env.schema';
 import { directDataSourceOptions } from './database/data-source.options';
 import { runMigrationsLocked } from './database/migration-runner';
 import { migrateJobSchema } from './jobs/job-queue';
@@ -66,6 +66,12 @@ async function main(argv: string[]): Promise<number> {
     }
     if (password.length < 8 || password.length > 128) return fail('The password must be 8 to 128 characters');
     const { config, embedded } = await prepareRuntime(log);
+    // As for ADMIN_PASSWORD: in production, an admin password is a strong one.
+    const weakness = config.isProduction ? secretWeakness(password, 12) : undefined;
+    if (weakness) {
+      await embedded?.stop();
+      return fail(`In production the admin password ${weakness}`);
+    }
     const app = await NestFactory.createApplicationContext(AppModule.register(withoutJobWorkers(config)), {
       logger: ['error', 'warn'],
     });

@@ -17,11 +17,15 @@ interface Run {
   stderr: string;
 }
 
-async function cli(args: string[], databaseUrl: string, options: { stdin?: string } = {}): Promise<Run> {
+async function cli(
+  args: string[],
+  databaseUrl: string,
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<Run> {
   const child = runSource(
     'src/cli.ts',
     args,
-    { DATABASE_URL: databaseUrl },
+    { DATABASE_URL: databaseUrl, ...options.env },
     options.stdin === undefined ? 'ignore' : 'pipe',
   );
   child.stdin?.end(options.stdin);
@@ -220,6 +224,23 @@ describe('npm run cli', () => {
       expect(run).toMatchObject({ code: 0, stdout: 'Created admin script@example.com\n' });
       expect(run.stderr).toContain('Warning: a password given with --password is visible to other users (ps)');
       expect(await passwordOf('script@example.com', 'a scripted password')).toBe(true);
+    }, 60_000);
+
+    it('create-admin in production refuses a weak password, as ADMIN_PASSWORD is refused, and creates nobody', async () => {
+      const production = {
+        NODE_ENV: 'production',
+        SMTP_URL: 'smtp://127.0.0.1:1',
+        APP_URL: 'https://app.example.test',
+        MIGRATIONS_RUN: 'false',
+        JOB_WORKERS: 'false',
+      };
+      const args = ['create-admin', '--email', 'weak@example.com', '--password-stdin'];
+      const weak = await cli(args, url, { stdin: 'eight ch\n', env: production });
+      expect(weak.code).toBe(1);
+      expect(weak.stderr).toContain('In production the admin password must be at least 12 characters');
+      const placeholder = await cli(args, url, { stdin: 'my-password-is-long\n', env: production });
+      expect(placeholder.stderr).toContain('In production the admin password looks like a placeholder');
+      expect(await query(url, `SELECT id FROM users WHERE email = 'weak@example.com'`)).toEqual([]);
     }, 60_000);
 
     it('create-admin with no password and no terminal exits 1 saying how to give one, and creates nobody', async () => {

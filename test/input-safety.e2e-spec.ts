@@ -168,6 +168,13 @@ describe('input safety: prototype keys, malformed Unicode, NUL, dates', () => {
     expect((token.body as { error_description: string }).error_description.length).toBeLessThanOrEqual(1024);
   });
 
+  it('keeps an error message within 1024 characters when it names a long path', async () => {
+    const res = await t.http().get(`/nope/${'p'.repeat(6_000)}`);
+    const error = expectError(res, 404, 'NOT_FOUND');
+    expect(error.message.length).toBeLessThanOrEqual(1024);
+    expect(error.message).toMatch(/^No route for GET \/nope\/p+…$/);
+  });
+
   // -------------------------------------------------------------------------------------------
   describe('lone surrogates and NUL characters: 400 naming the field, nothing written', () => {
     // [label, as a JSON string, as a form value, what the message says]

@@ -180,6 +180,11 @@ describe('the TypeScript SDK (clients/typescript)', () => {
     wire.fault = () => new TypeError('fetch failed');
     await expect(noRetry.POST('/api/v1/orgs', { body: { name: 'Maybe' } })).rejects.toThrow('fetch failed');
     expect(wire.sent).toHaveLength(1);
+    // Nor with a key of the caller's: the server ignores it there, so a resend could create twice.
+    await expect(
+      noRetry.POST('/api/v1/orgs', { body: { name: 'Maybe' }, headers: { 'Idempotency-Key': 'mine' } }),
+    ).rejects.toThrow('fetch failed');
+    expect(wire.sent).toHaveLength(2);
   });
 
   it('paginates a list of several pages: every item once, in the order of the list', async () => {

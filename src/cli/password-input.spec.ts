@@ -44,10 +44,17 @@ describe('readPassword', () => {
     ['empty', '', 'standard input was empty'],
     ['only a newline', '\n', 'standard input was empty'],
     ['two lines', 'first\nsecond\n', 'more than one line'],
+    ['over 4 KiB (a file piped in by mistake)', 'x'.repeat(5000), 'over 4 KiB'],
   ])('--password-stdin refuses %s input', async (_, text, message) => {
     await expect(readPassword({ stdin: true }, { input: piped(text), output: new PassThrough() })).rejects.toThrow(
       message,
     );
+  });
+
+  it('--password-stdin from a terminal: refused (what is typed would be echoed)', async () => {
+    const t = terminal();
+    await expect(readPassword({ stdin: true }, t)).rejects.toThrow('standard input is a terminal');
+    expect(t.raw).toEqual([]);
   });
 
   it('refuses --password with --password-stdin', async () => {

@@ -27,6 +27,9 @@ export class PasswordInputError extends Error {
   }
 }
 
+/** More than any password (the longest allowed is 128 characters): a file piped in by mistake. */
+const MAX_STDIN_BYTES = 4096;
+
 export const PASSWORD_FLAG_WARNING =
   'Warning: a password given with --password is visible to other users (ps) and stays in your shell history; leave it out to be asked for it, or pipe it in with --password-stdin';
 
@@ -45,7 +48,15 @@ export async function readPassword(
     io.output.write(PASSWORD_FLAG_WARNING + '\n');
     return options.flag;
   }
-  if (options.stdin) return passwordFromStream(io.input);
+  if (options.stdin) {
+    // Read from a terminal, the password would be echoed as typed: that is what the prompt is for.
+    if (io.input.isTTY) {
+      throw new PasswordInputError(
+        '--password-stdin reads a pipe, and standard input is a terminal: leave the option out to be asked for the password with echo off',
+      );
+    }
+    return passwordFromStream(io.input);
+  }
   if (io.input.isTTY && io.input.setRawMode) {
     const password = await promptHidden('Password: ', io);
     const again = await promptHidden('Password (again): ', io);
@@ -61,7 +72,14 @@ export async function readPassword(
 /** All of `input` as one line: one trailing newline (`echo` adds it) is not part of the password. */
 export async function passwordFromStream(input: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let size = 0;
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += bytes.length;
+    if (size > MAX_STDIN_BYTES)
+      throw new PasswordInputError('--password-stdin: standard input is over 4 KiB; give the password alone');
+    chunks.push(bytes);
+  }
   const text = Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');

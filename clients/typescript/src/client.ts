@@ -123,6 +123,8 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
   let refusal: TasklaneError | undefined;
   /** The requests the client put a session's access token on (which a 401 may renew). */
   const withSession = new WeakSet<Request>();
+  /** Requests to operations that honour an Idempotency-Key, which they carry (the server ignores it elsewhere). */
+  const keyed = new WeakSet<Request>();
 
   const raw = createClient<paths>({ baseUrl: options.baseUrl, fetch: (request) => transport(request) });
   const request = raw.request as unknown as RawRequest;
@@ -185,8 +187,9 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
   raw.use({
     async onRequest({ request: req, schemaPath }) {
       const operation = `${req.method} ${schemaPath}`;
-      if (idempotentOperations.has(operation) && !req.headers.has('Idempotency-Key')) {
-        req.headers.set('Idempotency-Key', crypto.randomUUID());
+      if (idempotentOperations.has(operation)) {
+        if (!req.headers.has('Idempotency-Key')) req.headers.set('Idempotency-Key', crypto.randomUUID());
+        keyed.add(req);
       }
       if (publicOperations.has(operation) || req.headers.has('Authorization')) return undefined;
       if (apiKey) {
@@ -203,9 +206,11 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
     },
   });
 
-  /** Safe to send again when the first answer may have been lost: reads, and keyed creations. */
-  const replayable = (req: Request) =>
-    req.method === 'GET' || req.method === 'HEAD' || req.headers.has('Idempotency-Key');
+  /**
+   * Safe to send again when the first answer may have been lost: reads, and creations whose
+   * operation honours the Idempotency-Key they carry (a key on any other POST would be ignored).
+   */
+  const replayable = (req: Request) => req.method === 'GET' || req.method === 'HEAD' || keyed.has(req);
 
   /** Sends a request: once more with new tokens after a 401, and again after failures worth a retry. */
   async function transport(original: Request): Promise<Response> {
@@ -216,7 +221,7 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
       try {
         response = await send(req.clone());
       } catch (error) {
-        if (attempt >= retries || !replayable(req)) throw error;
+        if (attempt >= retries || !replayable(original)) throw error;
         await sleep(Math.min(maxRetryDelayMs, 250 * 2 ** attempt++));
         continue;
       }
@@ -232,7 +237,7 @@ export function createTasklaneClient(options: TasklaneClientOptions): TasklaneCl
       }
       const wait = retryAfterMs(response);
       const worthIt =
-        response.status === 429 || ((response.status === 503 || response.status === 409) && replayable(req));
+        response.status === 429 || ((response.status === 503 || response.status === 409) && replayable(original));
       if (wait !== undefined && worthIt && wait <= maxRetryDelayMs && attempt < retries) {
         await response.body?.cancel();
         await sleep(wait);

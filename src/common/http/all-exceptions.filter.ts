@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppLogger } from '../../logging/app-logger';
 import { classifyDatabaseError } from '../../database/database-errors';
-import { ApiException, ErrorCode, ErrorDetail } from './api-exception';
+import { ApiException, ErrorCode, ErrorDetail, clipped, MAX_DETAIL_MESSAGE } from './api-exception';
 import { MAX_BODY_DEPTH, MAX_JSON_VALUES } from './input-inspection';
 import { assignRequestId } from './request-id';
 
@@ -158,7 +158,8 @@ export function sendError(res: Response, requestId: string, described: Described
     error: {
       status: described.status,
       code: described.code,
-      message: described.message,
+      // Messages can name client data (the path of an unknown route): within the documented length.
+      message: clipped(described.message, MAX_DETAIL_MESSAGE),
       ...(described.details ? { details: described.details } : {}),
       requestId,
     },
