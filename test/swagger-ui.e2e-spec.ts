@@ -139,13 +139,17 @@ if (!available) console.warn(`Swagger UI browser tests skipped: no Chromium at $
     expect(afterReload).toContain('access_token');
 
     // What an earlier Swagger UI left in localStorage is cleaned when the page loads.
-    const legacy = JSON.parse(afterReload) as { oauth2: Record<string, unknown> };
+    const legacy = JSON.parse(afterReload) as Record<string, Record<string, unknown>>;
     legacy.oauth2.password = owner.password;
+    legacy.oauth2.clientSecret = 'a-client-secret';
+    legacy.oauth2.token = { ...(legacy.oauth2.token as object), refresh_token: 'a-refresh-token' };
+    legacy.apiKey = { name: 'apiKey', value: 'tl_0123456789ab_a-long-lived-secret' };
     await page.evaluate(`localStorage.setItem('authorized', ${JSON.stringify(JSON.stringify(legacy))})`);
     await page.reload();
     await page.waitForSelector('.opblock');
     const cleaned = (await page.evaluate<string | null>("localStorage.getItem('authorized')")) ?? '';
     expect(cleaned).not.toContain(owner.password);
+    expect(cleaned).not.toMatch(/a-client-secret|a-refresh-token|tl_0123456789ab/);
     expect(cleaned).toContain('access_token');
   }, 60_000);
 
@@ -323,6 +327,9 @@ if (!available) console.warn(`Swagger UI browser tests skipped: no Chromium at $
     await apiKey.locator('button.authorize').click();
     await apiKey.getByText('Authorized').waitFor();
     await page.locator('.modal-ux button.btn-done').first().click();
+    // Used, and not written down: a reload will need the key pasted again.
+    const stored = (await page.evaluate<string | null>("localStorage.getItem('authorized')")) ?? '';
+    expect(stored).not.toContain(token);
 
     const orgs = await tryOperation('get', '/api/v1/orgs');
     expect(orgs.status).toBe(200);

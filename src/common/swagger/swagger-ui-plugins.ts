@@ -25,17 +25,22 @@ export function keepTokensNotPasswords(): object {
   const scrub = (): void => {
     const saved = storage.getItem('authorized');
     if (!saved) return;
-    let entries: Record<string, Record<string, unknown>>;
+    let entries: unknown;
     try {
-      entries = JSON.parse(saved) as Record<string, Record<string, unknown>>;
+      entries = JSON.parse(saved);
     } catch {
+      entries = undefined;
+    }
+    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) {
       storage.setItem('authorized', '{}');
       return;
     }
     const kept: Record<string, Record<string, unknown>> = {};
-    for (const name of Object.keys(entries)) {
-      if (name === 'apiKey') continue;
-      const entry = Object.assign({}, entries[name]);
+    for (const [name, value] of Object.entries(entries as Record<string, unknown>)) {
+      if (value === null || typeof value !== 'object') continue;
+      const entry = Object.assign({}, value as Record<string, unknown>);
+      // An API key (`tl_…`), under the apiKey scheme or pasted under bearer: long-lived, not kept.
+      if (name === 'apiKey' || (typeof entry.value === 'string' && entry.value.startsWith('tl_'))) continue;
       delete entry.password;
       delete entry.clientSecret;
       if (entry.token && typeof entry.token === 'object') {
