@@ -23,7 +23,7 @@ export const BODY_LIMIT = '1mb';
  * helmet's defaults, on every response (errors, Swagger UI and health included). Swagger UI's
  * page uses inline styles and data: images, so those are allowed; scripts stay same-origin.
  */
-export const HELMET_OPTIONS: HelmetOptions = {
+const HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
     directives: { 'img-src': ["'self'", 'data:', 'validator.swagger.io'], 'upgrade-insecure-requests': null },
   },

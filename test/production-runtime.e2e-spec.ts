@@ -7,15 +7,17 @@ import { promisify } from 'node:util';
 import { freePort, sleep } from './support/child-processes';
 import { ROOT } from './support/server-process';
 import { createTestDatabase, TEST_JWT_SECRET } from './support/test-app';
+import { EMBEDDED_POSTGRES_MISSING } from '../src/database/embedded-postgres';
 
 // The compiled server and CLI as the production image runs them: built as `npm run build` builds
 // (tsc, tsconfig.build.json), beside a node_modules that holds what `npm ci --omit=dev` installs
 // (the lockfile's packages not marked dev, linked from this checkout) and so no embedded-postgres
 // and no pino-pretty. A preload records every module each process asks for, through require()
-// and through import(): production must never ask for either development dependency.
+// and through import(): production must never ask for either development dependency. (Node
+// resolves a linked package's own requires from its real path, in this checkout: that the
+// production install is complete is what deploy/check-node.sh shows, with a real npm ci --omit=dev.)
 
 const DEV_ONLY = ['embedded-postgres', 'pino-pretty'];
-const EMBEDDED_POSTGRES_MISSING = 'embedded-postgres is a development dependency: set DATABASE_URL, or run npm install';
 
 /** Appends each require() and import() specifier to $TASKLANE_LOAD_LOG, one a line. */
 const RECORDER = `

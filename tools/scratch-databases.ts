@@ -25,7 +25,12 @@ export async function scratchDatabases(label: string): Promise<ScratchDatabases>
   let embedded: EmbeddedDatabase | undefined;
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
-    embedded = await startEmbeddedPostgres(join(folder, 'pg'), { persistent: false });
+    try {
+      embedded = await startEmbeddedPostgres(join(folder, 'pg'), { persistent: false });
+    } catch (error) {
+      rmSync(folder, { recursive: true, force: true });
+      throw error;
+    }
     adminUrl = embedded.adminUrl;
   }
   const created: string[] = [];
