@@ -3,13 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
-import { EnvError, secretWeakness } from './config/env.schema';
+import { secretWeakness } from './config/env.schema';
 import { directDataSourceOptions } from './database/data-source.options';
 import { runMigrationsLocked } from './database/migration-runner';
 import { migrateJobSchema } from './jobs/job-queue';
 import { AppConfig } from './config/app-config';
 import { PasswordInputError, readPassword } from './cli/password-input';
-import { prepareRuntime } from './runtime';
+import { prepareRuntime, startupFailure } from './runtime';
 import { UsersService } from './users/users.service';
 import { DEMO_USER, DemoDataService, demoSummary } from './demo/demo-data.service';
 
@@ -138,6 +138,6 @@ function fail(message: string): number {
 main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
-    console.error(error instanceof EnvError ? error.message : error);
+    console.error(startupFailure(error));
     process.exit(1);
   });

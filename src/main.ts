@@ -3,9 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { EnvError } from './config/env.schema';
 import { CLOSE_GRACE_MS, shutDownGracefully, trackInFlight } from './lifecycle/graceful-shutdown';
-import { prepareRuntime } from './runtime';
+import { prepareRuntime, startupFailure } from './runtime';
 
 async function bootstrap(): Promise<void> {
   const { config, embedded } = await prepareRuntime();
@@ -45,6 +44,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  console.error(error instanceof EnvError ? error.message : error);
+  console.error(startupFailure(error));
   process.exit(1);
 });

