@@ -4,6 +4,8 @@ import type { ErrorCode } from '../http/api-exception';
 export interface OperationTraits {
   /** It takes a request body (JSON, a form or a file). */
   hasBody: boolean;
+  /** POST, PUT or PATCH: a body sent to it is parsed, taken or not. */
+  isWrite: boolean;
   /** It takes a `cursor` (a list). */
   isList: boolean;
   /** It takes an `Idempotency-Key`. */
@@ -46,21 +48,23 @@ function example(
 export function errorExamples(status: number, traits: OperationTraits): Record<string, Example> {
   switch (status) {
     case 400: {
+      const examples: Record<string, Example> = {};
       const detail = traits.hasBody
         ? { field: 'colour', message: 'property colour should not exist' }
         : traits.isList
           ? { field: 'limit', message: 'limit must not be greater than 100' }
-          : { field: traits.pathParameter ?? 'id', message: `${traits.pathParameter ?? 'id'} must be a UUID` };
-      const examples: Record<string, Example> = {
-        VALIDATION_FAILED: example(
+          : traits.pathParameter && { field: traits.pathParameter, message: `${traits.pathParameter} must be a UUID` };
+      if (detail || !traits.isWrite) {
+        examples.VALIDATION_FAILED = example(
           traits.hasBody ? 'A field fails validation, or an unknown property is sent' : 'A parameter fails validation',
           400,
           'VALIDATION_FAILED',
           'Request validation failed',
-          [detail],
-        ),
-      };
-      if (traits.hasBody) {
+          detail ? [detail] : undefined,
+        );
+      }
+      // A write that takes no body still parses one sent with it.
+      if (traits.hasBody || traits.isWrite) {
         examples.MALFORMED_BODY = example(
           'The body is not parseable',
           400,

@@ -117,6 +117,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
 const int32 = (minimum: number, maximum: number) => ({ type: 'integer', format: 'int32', minimum, maximum });
 
 const ERROR_ENVELOPE = '#/components/schemas/ErrorEnvelope';
+const WRITES = ['post', 'put', 'patch'];
 const OAUTH_ERROR = '#/components/schemas/OAuthErrorResponse';
 
 function errorResponse(status: number): Response {
@@ -127,10 +128,11 @@ function errorResponse(status: number): Response {
 }
 
 /** What the operation takes, for its error examples. */
-function traitsOf(operation: Operation): OperationTraits {
+function traitsOf(method: string, operation: Operation): OperationTraits {
   const named = (operation.parameters ?? []).filter((p): p is { name: string; in: string } => 'name' in p);
   return {
     hasBody: operation.requestBody !== undefined,
+    isWrite: WRITES.includes(method),
     isList: named.some((p) => p.in === 'query' && p.name === 'cursor'),
     idempotent: named.some((p) => p.in === 'header' && p.name === 'Idempotency-Key'),
     pathParameter: named.find((p) => p.in === 'path')?.name,
@@ -202,7 +204,7 @@ function addSharedResponses(document: OpenAPIObject): void {
 
       if (!isPublic) operation.responses['401'] ??= errorResponse(401);
       // Any write may come with a body that does not parse (400 MALFORMED_BODY), one it takes or not.
-      if (operation.requestBody || ['post', 'put', 'patch'].includes(method)) {
+      if (operation.requestBody || WRITES.includes(method)) {
         operation.responses['400'] ??= errorResponse(400);
       }
       // Any body can be over its limits (1 MiB, 2,000 JSON values); any request can meet a
@@ -211,7 +213,7 @@ function addSharedResponses(document: OpenAPIObject): void {
       operation.responses['429'] ??= errorResponse(429);
       operation.responses['500'] ??= errorResponse(500);
       operation.responses['503'] ??= errorResponse(503);
-      const traits = traitsOf(operation);
+      const traits = traitsOf(method, operation);
       for (const [status, shared] of Object.entries(operation.responses)) {
         // A copy: Nest shares one response object among the operations of a class-level decorator.
         const response = (operation.responses[status] = { ...shared });
