@@ -51,9 +51,15 @@ export class Notifications implements OnApplicationShutdown {
       this.reconnect(subscription);
     });
     this.clients.add(client);
-    await client.connect();
-    await client.query(`LISTEN ${client.escapeIdentifier(subscription.channel)}`);
-    await subscription.onListening();
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${client.escapeIdentifier(subscription.channel)}`);
+      await subscription.onListening();
+    } catch (error) {
+      // Its 'end' schedules the next attempt: one per connection, so one loop per subscription.
+      await client.end().catch(() => undefined);
+      throw error;
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -67,9 +73,10 @@ export class Notifications implements OnApplicationShutdown {
     this.logger.warn(`Listener on ${subscription.channel} disconnected; reconnecting`);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
+      // A failed attempt is retried by its connection's 'end' (rescheduling here as well would
+      // double the attempts at every failure during an outage).
       this.listen(subscription).catch((error: Error) => {
         this.logger.warn(`Listener on ${subscription.channel} could not reconnect: ${error.message}`);
-        this.reconnect(subscription);
       });
     }, RECONNECT_DELAY_MS).unref();
     this.timers.add(timer);
