@@ -1,4 +1,4 @@
-import { MemoryThrottlerStorage } from './memory-throttler.storage';
+import { MEMORY_THROTTLER_MAX_KEYS, MemoryThrottlerStorage } from './memory-throttler.storage';
 
 describe('MemoryThrottlerStorage (fixed window, as the Redis storage)', () => {
   let storage: MemoryThrottlerStorage;
@@ -77,5 +77,68 @@ describe('MemoryThrottlerStorage (fixed window, as the Redis storage)', () => {
     now += 60_000;
     storage.sweep();
     expect(storage.size).toBe(0);
+  });
+
+  describe('bounded: at most maxKeys counters, the oldest window forgotten first', () => {
+    it('10× the cap of distinct clients within one window: never more than the cap', async () => {
+      const bounded = new MemoryThrottlerStorage(100);
+      try {
+        for (let i = 0; i < 1000; i++) {
+          await bounded.increment(`198.18.${i >> 8}.${i & 255}`, 60_000, 5, 0, 'default');
+          expect(bounded.size).toBeLessThanOrEqual(100);
+        }
+        expect(bounded.size).toBe(100);
+        // The last 100 are the ones kept: the latest client still has its count.
+        expect(await bounded.increment('198.18.3.231', 60_000, 5, 0, 'default')).toMatchObject({ totalHits: 2 });
+        // The first was forgotten: it starts again from one.
+        expect(await bounded.increment('198.18.0.0', 60_000, 5, 0, 'default')).toMatchObject({ totalHits: 1 });
+      } finally {
+        bounded.onApplicationShutdown();
+      }
+    });
+
+    it('a renewed window goes to the back: a client still counting outlives newer clients whose window began later', async () => {
+      const bounded = new MemoryThrottlerStorage(3);
+      try {
+        await bounded.increment('old', 60_000, 5, 0, 'default');
+        now += 30_000;
+        await bounded.increment('b', 60_000, 5, 0, 'default');
+        now += 30_000; // old's window has ended; it begins a new one, after b's
+        await bounded.increment('old', 60_000, 5, 0, 'default');
+        await bounded.increment('c', 60_000, 5, 0, 'default');
+        await bounded.increment('d', 60_000, 5, 0, 'default'); // over the cap: b, the oldest window, goes
+        expect(bounded.size).toBe(3);
+        expect(await bounded.increment('old', 60_000, 5, 0, 'default')).toMatchObject({ totalHits: 2 });
+        expect(await bounded.increment('c', 60_000, 5, 0, 'default')).toMatchObject({ totalHits: 2 });
+        expect(await bounded.increment('b', 60_000, 5, 0, 'default')).toMatchObject({ totalHits: 1 });
+      } finally {
+        bounded.onApplicationShutdown();
+      }
+    });
+
+    it('the default cap holds for the global and the login counters together', async () => {
+      const distinct = MEMORY_THROTTLER_MAX_KEYS + 5_000;
+      for (let i = 0; i < distinct; i++) {
+        if (i % 2)
+          await storage.increment(`ip:10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 60_000, 30, 60_000, 'login');
+        else await storage.increment(`default:10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 60_000, 600, 0, 'default');
+      }
+      expect(storage.size).toBe(MEMORY_THROTTLER_MAX_KEYS);
+    });
+
+    it('the periodic sweep empties it once the windows have ended, without waiting for the cap', async () => {
+      jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate'] });
+      try {
+        const swept = new MemoryThrottlerStorage();
+        for (let i = 0; i < 500; i++) await swept.increment(`k${i}`, 60_000, 5, 0, 'default');
+        expect(swept.size).toBe(500);
+        jest.restoreAllMocks(); // Date.now from the fake clock from here on
+        jest.advanceTimersByTime(120_000);
+        expect(swept.size).toBe(0);
+        swept.onApplicationShutdown();
+      } finally {
+        jest.useRealTimers();
+      }
+    });
   });
 });
