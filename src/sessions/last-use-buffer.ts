@@ -1,8 +1,15 @@
 /**
+ * Ids noted at most between two writes (~150 bytes each): past it, the id noted first is dropped
+ * (its use is written at its next use), so that a long database outage, when nothing is written
+ * and every use is kept for the next flush, cannot grow the process without end.
+ */
+export const LAST_USE_MAX_ENTRIES = 100_000;
+
+/**
  * When things were last used, collected in memory and written out in batches, so that using
  * something costs no database write. Nothing here knows what is tracked: sessions today (keyed by
  * session id), API keys next. Only the latest use per id is kept, so memory grows with the number
- * of ids used between two flushes, not with the number of requests.
+ * of ids used between two flushes, not with the number of requests, and never past `maxEntries`.
  */
 export class LastUseBuffer {
   /** id → latest use not yet handed to a write (ms since epoch) */
@@ -11,9 +18,20 @@ export class LastUseBuffer {
   private writing = new Map<string, number>();
   private queue: Promise<void> = Promise.resolve();
 
+  constructor(private readonly maxEntries = LAST_USE_MAX_ENTRIES) {}
+
   touch(id: string, at = Date.now()): void {
     const known = this.pending.get(id);
-    if (known === undefined || at > known) this.pending.set(id, at);
+    if (known !== undefined && at <= known) return;
+    if (known === undefined && this.pending.size >= this.maxEntries) {
+      this.pending.delete(this.pending.keys().next().value!);
+    }
+    this.pending.set(id, at);
+  }
+
+  /** Ids waiting for the next write, for tests. */
+  get size(): number {
+    return this.pending.size;
   }
 
   /** The latest use of `id` on this instance that the database may not have yet. */
