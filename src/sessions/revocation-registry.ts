@@ -14,6 +14,9 @@ const IDS_PER_NOTIFICATION = 200;
  * NOTIFYed in the transaction that revokes, so every instance hears of it as soon as it commits.
  * Entries are kept for as long as an access token of that session could still be unexpired.
  * After a (re)connection the list is reloaded from the database, so nothing is missed.
+ * Bounded by time, not by a count: an entry evicted early would let a revoked session's tokens in
+ * again, so there is no cap; its size is the sessions revoked within JWT_ACCESS_TTL + 60 s (each
+ * made by a sign-in, which argon2id and the login limits keep slow), swept every minute.
  */
 @Injectable()
 export class RevocationRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -42,6 +45,11 @@ export class RevocationRegistry implements OnApplicationBootstrap, OnApplication
 
   onApplicationShutdown(): void {
     clearInterval(this.pruneTimer);
+  }
+
+  /** Sessions remembered as revoked, for tests. */
+  get size(): number {
+    return this.revoked.size;
   }
 
   isRevoked(sessionId: string): boolean {
