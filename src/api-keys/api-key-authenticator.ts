@@ -13,7 +13,7 @@ const CHANNEL = 'tasklane_api_keys_revoked';
 /** How long a key checked against the database is trusted from memory (revocations arrive sooner, by notification). */
 export const API_KEY_CACHE_TTL_MS = 5 * 60_000;
 /** Keys remembered at once; the least recently loaded go first. */
-const CACHE_MAX_ENTRIES = 10_000;
+export const API_KEY_CACHE_MAX_ENTRIES = 10_000;
 /** How often key use reaches `api_keys.last_used_at`. */
 export const API_KEY_ACTIVITY_FLUSH_MS = 30_000;
 
@@ -112,7 +112,7 @@ export class ApiKeyAuthenticator implements OnApplicationBootstrap, BeforeApplic
 
   private remember(prefix: string, credential: ApiKeyCredential): void {
     this.cache.delete(prefix);
-    if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size >= API_KEY_CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(prefix, { credential, loadedAt: Date.now() });
   }
 
@@ -121,9 +121,17 @@ export class ApiKeyAuthenticator implements OnApplicationBootstrap, BeforeApplic
     for (const id of apiKeyIds) this.revoked.set(id, forgetAt);
   }
 
+  /** Revocations old enough to forget, and keys read too long ago to be trusted (never served again). */
   private prune(): void {
     const now = Date.now();
     for (const [id, forgetAt] of this.revoked) if (forgetAt <= now) this.revoked.delete(id);
+    for (const [prefix, { loadedAt }] of this.cache)
+      if (now - loadedAt >= API_KEY_CACHE_TTL_MS) this.cache.delete(prefix);
+  }
+
+  /** What is held in memory, for tests. */
+  get sizes(): { cached: number; loading: number; revoked: number; uses: number } {
+    return { cached: this.cache.size, loading: this.loading.size, revoked: this.revoked.size, uses: this.uses.size };
   }
 
   private async flushQuietly(): Promise<void> {
