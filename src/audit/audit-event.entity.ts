@@ -9,6 +9,9 @@ import { CreatedAtColumn } from '../database/columns';
 @Index('audit_events_entity_idx', ['orgId', 'entityType', 'entityId', 'createdAt'])
 @Index('audit_events_actor_idx', ['orgId', 'actorId', 'createdAt'])
 @Index('audit_events_action_idx', ['orgId', 'action', 'createdAt'])
+@Index('audit_events_org_entity_type_idx', ['orgId', 'entityType', 'createdAt', 'id'])
+@Index('audit_events_org_entity_id_idx', ['orgId', 'entityId', 'createdAt', 'id'])
+@Index('audit_events_org_api_key_idx', ['orgId', 'createdAt', 'id'], { where: "actor_type = 'apiKey'" })
 export class AuditEvent {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'audit_events_pkey' })
   id: string;

@@ -20,6 +20,9 @@ export type TaskPriority = (typeof TASK_PRIORITIES)[number];
 @Index('tasks_org_due_idx', ['orgId', 'dueDate', 'id'])
 @Index('tasks_org_priority_idx', ['orgId', 'priorityRank', 'id'])
 @Index('tasks_org_number_idx', ['orgId', 'number', 'id'])
+// `-dueDate` (undated last): DESC NULLS LAST, which TypeORM cannot declare; the migration defines them.
+@Index('tasks_project_due_desc_idx', { synchronize: false })
+@Index('tasks_org_due_desc_idx', { synchronize: false })
 @Index('tasks_status_idx', ['projectId', 'status'])
 @Index('tasks_org_status_idx', ['orgId', 'status'])
 @Index('tasks_assignee_idx', ['assigneeId'], { where: 'assignee_id IS NOT NULL' })

@@ -9,6 +9,7 @@ import { InvitationsAndPasswordResets1764600000000 } from './1764600000000-invit
 import { ApiKeysAndActorTypes1764700000000 } from './1764700000000-api-keys-and-actor-types';
 import { Webhooks1764800000000 } from './1764800000000-webhooks';
 import { PlanCachedLookups1764900000000 } from './1764900000000-plan-cached-lookups';
+import { ListIndexPaths1765000000000 } from './1765000000000-list-index-paths';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   ApiKeysAndActorTypes1764700000000,
   Webhooks1764800000000,
   PlanCachedLookups1764900000000,
+  ListIndexPaths1765000000000,
 ];
