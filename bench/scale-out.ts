@@ -36,6 +36,7 @@ import { Client } from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { Nginx, startNginx } from '../test/support/nginx';
 import { PgBouncer, startPgBouncer } from '../test/support/pgbouncer';
+import { writeBenchmarksSection } from './benchmarks-section';
 import { benchDatabase, seedBenchData } from './seed';
 
 const ROOT = resolve(__dirname, '..');
@@ -60,8 +61,6 @@ const POOL = 10;
 const BOUNCER_POOL = Number(args['bouncer-pool']);
 const MAX_INSTANCES = 3;
 const SECRET = randomBytes(36).toString('base64url');
-const START_MARK = '<!-- scale-out:start -->';
-const END_MARK = '<!-- scale-out:end -->';
 /** Clock ticks per second of /proc/<pid>/stat and /proc/stat (USER_HZ, 100 on Linux), as bench/run.ts assumes. */
 const TICK_MS = 10;
 
@@ -686,17 +685,7 @@ const fmt = (n: number | undefined, digits = 0) =>
     : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function writeSection(section: string): void {
-  const file = join(ROOT, 'BENCHMARKS.md');
-  // Read right before writing: other work may have changed the rest of the file meanwhile.
-  const text = readFileSync(file, 'utf8');
-  const block = `${START_MARK}\n\n${section}\n\n${END_MARK}`;
-  const start = text.indexOf(START_MARK);
-  const end = text.indexOf(END_MARK);
-  const next =
-    start >= 0 && end > start
-      ? `${text.slice(0, start)}${block}${text.slice(end + END_MARK.length)}`
-      : `${text.trimEnd()}\n\n${block}\n`;
-  writeFileSync(file, next);
+  writeBenchmarksSection('scale-out', section);
 }
 
 /** Other work on the machine beyond this, in cores (whole machine busy − measured processes), marks a run as disturbed. */
