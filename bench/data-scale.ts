@@ -285,7 +285,8 @@ async function measureSize(tasks: number): Promise<SizeResult> {
           const path = page === 'first' ? request.path : deepPaths.get(request.name);
           if (!path) continue;
           const latency = await sequential(base, path, token);
-          const rps = await underLoad(base, path, token);
+          // (a smoke run puts one request in ten under load: the harness is exercised, CI stays short)
+          const rps = !SMOKE || rows.length % 10 === 0 ? await underLoad(base, path, token) : NaN;
           const plan = plans.get(`${request.name}|${page}`)!;
           rows.push({ name: request.name, page, ...latency, rps, ...plan });
           console.log(
