@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -12,6 +13,13 @@ const MAX_LAG_MS = 30_000;
 /** Bounds the fences held in memory (an entry is ~100 bytes); past it, reads go to the primary. */
 const MAX_FENCES = 100_000;
 const NEVER = BigInt(Number.MAX_SAFE_INTEGER) ** 2n;
+/** How long a write's response may wait for the replicas to replay it (see recordWrite). */
+const REPLAY_WAIT_MS = 100;
+const REPLAY_CHECK_MS = 2;
+/** A replica that did not replay a write within REPLAY_WAIT_MS is not waited for again this long. */
+const NOT_WAITED_FOR_MS = 5000;
+/** How long a write's response may wait for its fence's notification to come back. */
+const ECHO_WAIT_MS = 100;
 
 /** A WAL position (`16/B374D848`) as a number, to compare. */
 export function walPosition(lsn: string): bigint {
@@ -25,6 +33,8 @@ interface Replica {
   /** What it has replayed, as last read from it: a position it has certainly reached. */
   replayed: bigint;
   healthy: boolean;
+  /** Until when writes do not wait for it (it fell behind a write): epoch ms. */
+  notWaitedForUntil: number;
 }
 
 export interface ReplicaReadStats {
@@ -61,6 +71,8 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
   /** A poll waiting on a replica that does not answer is not joined by the next one. */
   private polling = false;
   private readonly counts = { replica: 0, primary: 0 };
+  /** Fences published here whose notification has not come back yet: tag → resolve. */
+  private readonly echoes = new Map<string, () => void>();
 
   constructor(
     config: AppConfig,
@@ -72,6 +84,7 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
       pool: this.openPool(url, config),
       replayed: 0n,
       healthy: false,
+      notWaitedForUntil: 0,
     }));
   }
 
@@ -84,7 +97,8 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
     await this.notifications.listen({
       channel: CHANNEL,
       onMessage: (payload) => {
-        const [principalId, lsn] = payload.split(' ');
+        const [principalId, lsn, tag] = payload.split(' ');
+        if (tag) this.echoes.get(tag)?.();
         if (principalId && lsn) this.raiseFence(principalId, walPosition(lsn));
       },
       // Whatever was published while not listening is at most the primary's position now.
@@ -106,15 +120,66 @@ export class ReadReplicas implements OnApplicationBootstrap, OnApplicationShutdo
 
   /**
    * After a principal's write has committed: its fence, here at once and on every other instance
-   * when the notification arrives (before the client has its response, since this is awaited first).
+   * when the notification arrives. Awaited before the response leaves, and it waits (briefly,
+   * bounded) for two things, because the notification alone is not enough: another instance
+   * hears it only once PostgreSQL has woken that instance's listening backend, which on a busy
+   * machine can take longer than the client needs to send its next request there. So the write
+   * waits until the replicas have replayed it (then no instance can read it stale, heard or not),
+   * and until its own notification has come back (the others are woken at the same moment). A
+   * replica that does not catch up within REPLAY_WAIT_MS is not waited for again for a while:
+   * its readers then rely on the fence.
    */
   async recordWrite(principalId: string): Promise<void> {
-    const [row] = await this.dataSource.query<{ lsn: string }[]>(
-      `WITH w AS (SELECT pg_current_wal_insert_lsn()::text AS lsn)
-       SELECT lsn, pg_notify($1, $2 || ' ' || lsn) FROM w`,
-      [CHANNEL, principalId],
+    // The notification names the write (a third word, which readers ignore) so that it is known
+    // when it comes back, even if it does so before the statement's own result.
+    const tag = randomUUID();
+    const echoed = this.floor === NEVER ? undefined : this.echoOf(tag);
+    try {
+      const [row] = await this.dataSource.query<{ lsn: string }[]>(
+        `WITH w AS (SELECT pg_current_wal_insert_lsn()::text AS lsn)
+         SELECT lsn, pg_notify($1, $2 || ' ' || lsn || ' ' || $3) FROM w`,
+        [CHANNEL, principalId, tag],
+      );
+      const fence = walPosition(row.lsn);
+      this.raiseFence(principalId, fence);
+      // Not listening: nothing comes back, and nobody reads from a replica.
+      if (echoed) await Promise.all([this.untilReplayed(fence), echoed.heard]);
+    } finally {
+      echoed?.forget();
+    }
+  }
+
+  /** `heard` resolves when the notification tagged `tag` comes back, or after ECHO_WAIT_MS. */
+  private echoOf(tag: string): { heard: Promise<void>; forget(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ECHO_WAIT_MS);
+      this.echoes.set(tag, resolve);
+    });
+    return {
+      heard,
+      forget: () => {
+        clearTimeout(timer);
+        this.echoes.delete(tag);
+      },
+    };
+  }
+
+  /** Waits until every healthy replica waited for has replayed `position`, for REPLAY_WAIT_MS at most. */
+  private async untilReplayed(position: bigint): Promise<void> {
+    const deadline = Date.now() + REPLAY_WAIT_MS;
+    await Promise.all(
+      this.replicas.map(async (replica) => {
+        while (replica.healthy && replica.replayed < position && replica.notWaitedForUntil <= Date.now()) {
+          if ((await this.refresh(replica)) >= position) return;
+          if (Date.now() >= deadline) {
+            replica.notWaitedForUntil = Date.now() + NOT_WAITED_FOR_MS;
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, REPLAY_CHECK_MS));
+        }
+      }),
     );
-    this.raiseFence(principalId, walPosition(row.lsn));
   }
 
   /**
