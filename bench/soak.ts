@@ -461,6 +461,8 @@ interface Sample {
    * major GCs went up): what is live, without the garbage the sawtooth of the readings carries.
    */
   heapAfterGcMiB?: number;
+  /** RSS just after the latest major GC so far (the lowest reading within 3 s of it: pages are given back as the sweeper frees them). */
+  rssAfterGcMiB?: number;
   /** At the sample's time. */
   heapUsedMiB?: number;
   heapTotalMiB?: number;
@@ -524,6 +526,8 @@ class Sampler {
   readonly readings: Reading[] = [];
   private interval: Reading[] = [];
   private heapAfterGc?: number;
+  private rssAfterGc?: number;
+  private gcSeenAt = -Infinity;
   private lastMajorGcs?: number;
   private series?: number;
   private timer?: NodeJS.Timeout;
@@ -571,6 +575,10 @@ class Sampler {
     };
     if (majorGcs !== undefined && this.lastMajorGcs !== undefined && majorGcs > this.lastMajorGcs) {
       this.heapAfterGc = reading.heapUsedMiB;
+      this.rssAfterGc = reading.rssMiB;
+      this.gcSeenAt = reading.t;
+    } else if (reading.t - this.gcSeenAt <= 3) {
+      this.rssAfterGc = Math.min(this.rssAfterGc!, reading.rssMiB);
     }
     if (majorGcs !== undefined) this.lastMajorGcs = majorGcs;
     this.series = metrics.get('http_requests_total:series') ?? this.series;
@@ -598,6 +606,7 @@ class Sampler {
       rssMiB: readings.reduce((s, r) => s + r.rssMiB, 0) / readings.length,
       rssMaxMiB: Math.max(...readings.map((r) => r.rssMiB)),
       heapAfterGcMiB: this.heapAfterGc,
+      rssAfterGcMiB: this.rssAfterGc,
       heapUsedMiB: last.heapUsedMiB,
       heapTotalMiB: last.heapTotalMiB,
       externalMiB: last.externalMiB,
@@ -621,7 +630,7 @@ class Sampler {
     this.samples.push(sample);
     const gcs = sample.majorGcs - gcsBefore;
     console.log(
-      `t=${String(sample.t).padStart(4)} s  RSS ${fmt(sample.rssMiB, 1)} (max ${fmt(sample.rssMaxMiB, 1)}) MiB  ` +
+      `t=${String(sample.t).padStart(4)} s  RSS ${fmt(sample.rssMiB, 1)} (max ${fmt(sample.rssMaxMiB, 1)}, after GC ${fmt(sample.rssAfterGcMiB, 1)}) MiB  ` +
         `heap after GC ${fmt(sample.heapAfterGcMiB, 1)} MiB, now ${fmt(sample.heapUsedMiB, 1)} / ${fmt(sample.heapTotalMiB, 1)} MiB  ` +
         `ext ${fmt(sample.externalMiB, 1)} MiB  major GCs ${gcs}  loop p99 ${fmt(sample.loopP99Ms, 1)} ms  series ${sample.httpSeries ?? '—'}  ` +
         `server ${fmt(sample.cores, 2)} cores (machine ${fmt(sample.machineCores, 2)}, load ${fmt(sample.load1, 2)})  ` +
@@ -802,7 +811,9 @@ interface Report {
 interface Verdict {
   settled: Sample;
   last: Sample;
-  rssGrowth: number;
+  /** Of RSS after the latest major GC, and of the interval means (shown, not judged: they move with the GC's phase). */
+  rssGrowth?: number;
+  rssMeanGrowth: number;
   heapGrowth?: number;
   /** Least-squares slopes over the samples from the settled one on, MiB per minute. */
   rssSlope: number;
@@ -826,36 +837,42 @@ function slope(points: [number, number][]): number {
 const pct = (n: number | undefined) => (n === undefined ? '—' : `${n >= 0 ? '+' : '−'}${fmt(Math.abs(n) * 100, 1)} %`);
 
 /**
- * Growth from the first sample at or after 2 minutes (the warm-up over) to the last: RSS as the
- * mean of each interval's readings, the heap as what was live after the latest major GC (single
- * readings swing with the GC's sawtooth by more than the target).
+ * Growth from the first sample at or after 2 minutes (the warm-up over) to the last, of RSS and
+ * of the heap just after the latest major GC: single readings, and the means of an interval,
+ * swing with the GC's sawtooth by more than the target.
  */
 function judge(r: Report): Verdict {
   const underLoad = r.samples.slice(1);
   const last = r.samples[r.samples.length - 1];
   const settled = underLoad.find((s) => s.t >= SETTLED_S) ?? underLoad[0] ?? last;
   const after = r.samples.filter((s) => s.t >= settled.t);
-  const rssGrowth = last.rssMiB / settled.rssMiB - 1;
+  const rssGrowth =
+    last.rssAfterGcMiB !== undefined && settled.rssAfterGcMiB
+      ? last.rssAfterGcMiB / settled.rssAfterGcMiB - 1
+      : undefined;
+  const rssMeanGrowth = last.rssMiB / settled.rssMiB - 1;
   const heapGrowth =
     last.heapAfterGcMiB !== undefined && settled.heapAfterGcMiB
       ? last.heapAfterGcMiB / settled.heapAfterGcMiB - 1
       : undefined;
-  const rssSlope = slope(after.map((s) => [s.t / 60, s.rssMiB]));
+  const rssSlope = slope(after.map((s) => [s.t / 60, s.rssAfterGcMiB ?? s.rssMiB]));
   const heapSlope = after.every((s) => s.heapAfterGcMiB !== undefined)
     ? slope(after.map((s) => [s.t / 60, s.heapAfterGcMiB!]))
     : undefined;
   const maxRssUnderLoad = Math.max(...r.readings.filter((x) => x.t > 0).map((x) => x.rssMiB));
   const met = {
     rss: maxRssUnderLoad <= TARGET_RSS_MIB,
-    growth: rssGrowth <= TARGET_GROWTH && (heapGrowth ?? 0) <= TARGET_GROWTH,
+    growth:
+      rssGrowth !== undefined && heapGrowth !== undefined && rssGrowth <= TARGET_GROWTH && heapGrowth <= TARGET_GROWTH,
     errors: r.total.failed === 0,
   };
   const lines = [
-    `RSS (interval means): idle ${fmt(r.idle.rssMiB, 1)} MiB, at ${settled.t} s ${fmt(settled.rssMiB, 1)} MiB, at the end ${fmt(last.rssMiB, 1)} MiB (${pct(rssGrowth)}; fitted ${fmt(rssSlope, 2)} MiB/min); highest reading under load ${fmt(maxRssUnderLoad, 1)} MiB (VmHWM ${fmt(r.lifetimePeakRssMiB, 1)} MiB) — target ≤ ${TARGET_RSS_MIB} MiB: ${met.rss ? 'met' : 'NOT MET'}`,
+    `RSS after the latest major GC: at ${settled.t} s ${fmt(settled.rssAfterGcMiB, 1)} MiB, at the end ${fmt(last.rssAfterGcMiB, 1)} MiB (${pct(rssGrowth)}; fitted ${fmt(rssSlope, 2)} MiB/min); interval means ${fmt(settled.rssMiB, 1)} → ${fmt(last.rssMiB, 1)} MiB (${pct(rssMeanGrowth)}); idle ${fmt(r.idle.rssMiB, 1)} MiB`,
+    `RSS peak under load: ${fmt(maxRssUnderLoad, 1)} MiB (VmHWM ${fmt(r.lifetimePeakRssMiB, 1)} MiB) — target ≤ ${TARGET_RSS_MIB} MiB: ${met.rss ? 'met' : 'NOT MET'}`,
     `heap after the latest major GC: at ${settled.t} s ${fmt(settled.heapAfterGcMiB, 1)} MiB, at the end ${fmt(last.heapAfterGcMiB, 1)} MiB (${pct(heapGrowth)}; fitted ${fmt(heapSlope, 2)} MiB/min) — growth target ≤ ${TARGET_GROWTH * 100} % (RSS and heap): ${met.growth ? 'met' : 'NOT MET'}`,
     `requests: ${r.total.requests} (${r.total.ok} ok, ${r.total.expected4xx} expected 4xx, ${r.total.failed} failed, ${r.notSent} not sent)`,
   ];
-  return { settled, last, rssGrowth, heapGrowth, rssSlope, heapSlope, maxRssUnderLoad, met, lines };
+  return { settled, last, rssGrowth, rssMeanGrowth, heapGrowth, rssSlope, heapSlope, maxRssUnderLoad, met, lines };
 }
 
 const fmt = (n: number | undefined, digits = 0) =>
@@ -866,7 +883,7 @@ const fmt = (n: number | undefined, digits = 0) =>
 async function renderSection(r: Report, v: Verdict): Promise<string> {
   const rows = r.samples.map(
     (s, i) =>
-      `| ${i === 0 ? 'idle (before)' : `${fmt(s.t / 60, 1)} min`} | ${fmt(s.rssMiB, 1)} / ${fmt(s.rssMaxMiB, 1)} | ${fmt(s.heapAfterGcMiB, 1)} | ${fmt(s.heapUsedMiB, 1)} / ${fmt(s.heapTotalMiB, 1)} | ${fmt(s.externalMiB, 1)} | ${r.majorGcs[i]} | ${fmt(s.loopP99Ms, 1)} | ${i === 0 ? '—' : `${fmt(s.p50Ms, 1)} / ${fmt(s.p99Ms, 1)}`} | ${s.httpSeries ?? '—'} | ${fmt(s.cores, 2)} / ${fmt(s.machineCores, 2)} | ${fmt(s.requests)} | ${fmt(s.expected4xx)} | ${fmt(s.failed)} |`,
+      `| ${i === 0 ? 'idle (before)' : `${fmt(s.t / 60, 1)} min`} | ${fmt(s.rssMiB, 1)} / ${fmt(s.rssMaxMiB, 1)} | ${fmt(s.rssAfterGcMiB, 1)} | ${fmt(s.heapAfterGcMiB, 1)} | ${fmt(s.heapUsedMiB, 1)} / ${fmt(s.heapTotalMiB, 1)} | ${fmt(s.externalMiB, 1)} | ${r.majorGcs[i]} | ${fmt(s.loopP99Ms, 1)} | ${i === 0 ? '—' : `${fmt(s.p50Ms, 1)} / ${fmt(s.p99Ms, 1)}`} | ${s.httpSeries ?? '—'} | ${fmt(s.cores, 2)} / ${fmt(s.machineCores, 2)} | ${fmt(s.requests)} | ${fmt(s.expected4xx)} | ${fmt(s.failed)} |`,
   );
   const operations = r.operations.map(
     ([name, t]) => `| ${name} | ${fmt(t.requests)} | ${fmt(t.ok)} | ${fmt(t.expected4xx)} | ${fmt(t.failed)} |`,
@@ -889,7 +906,7 @@ access token then refused. Every request comes from a random address of 10.0.0.0
 X-Forwarded-For, so that the rate limiter holds a counter per client. The server is read every
 second — RSS (\`/proc/<pid>/status\`); the V8 heap, external memory, major GCs and the event loop's
 p99 delay from its own \`/metrics\` (prom-client's default metrics); the \`http_requests_total\`
-series — and each ${r.settings.interval} s interval is a row: RSS as the mean and the highest of its readings, the heap
+series — and each ${r.settings.interval} s interval is a row: RSS as the mean and the highest of its readings, RSS and the heap
 in use just after the latest major GC (what is live: single readings swing with the GC's sawtooth,
 here between about ${fmt(Math.min(...r.readings.filter((x) => x.t > 0 && x.heapUsedMiB !== undefined).map((x) => x.heapUsedMiB!)), 0)} and ${fmt(Math.max(...r.readings.filter((x) => x.t > 0 && x.heapUsedMiB !== undefined).map((x) => x.heapUsedMiB!)), 0)} MiB), and the heap at the row's time.
 
@@ -898,14 +915,14 @@ here between about ${fmt(Math.min(...r.readings.filter((x) => x.t > 0 && x.heapU
 - Requests: ${fmt(r.total.requests)} — ${fmt(r.total.ok)} answered as expected, ${fmt(r.total.expected4xx)} expected 4xx (the 404s, the revoked token's 401), **${fmt(r.total.failed)} failed**; ${fmt(r.notSent)} not sent (more than ${MAX_IN_FLIGHT} waiting)
 - The server used ${fmt(serverCores, 2)} cores on average under load; the whole machine ${fmt(machineCores, 2)} of ${cpus().length} (PostgreSQL, the load generator and other engineers' work included)
 
-| time | RSS MiB (mean / max) | heap after GC MiB | heap used / total MiB | external MiB | major GCs | loop p99 ms | p50 / p99 ms | series | cores (server / machine) | requests | expected 4xx | failed |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| time | RSS MiB (mean / max) | RSS after GC MiB | heap after GC MiB | heap used / total MiB | external MiB | major GCs | loop p99 ms | p50 / p99 ms | series | cores (server / machine) | requests | expected 4xx | failed |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
 ![RSS and V8 heap over the soak](bench/soak.svg)
 
-**Verdict: ${allMet ? 'no growth, within the target' : 'target not met'}.** From the row at ${fmt(v.settled.t / 60, 1)} min (after the warm-up) to the last, RSS went from
-${fmt(v.settled.rssMiB, 1)} to ${fmt(v.last.rssMiB, 1)} MiB (${pct(v.rssGrowth)}; fitted over those rows: ${fmt(v.rssSlope, 2)} MiB a minute) and the heap
+**Verdict: ${allMet ? 'no growth, within the target' : 'target not met'}.** From the row at ${fmt(v.settled.t / 60, 1)} min (after the warm-up) to the last, RSS just after a major GC went from
+${fmt(v.settled.rssAfterGcMiB, 1)} to ${fmt(v.last.rssAfterGcMiB, 1)} MiB (${pct(v.rssGrowth)}; fitted over those rows: ${fmt(v.rssSlope, 2)} MiB a minute; the interval means, which move with the GC's phase: ${fmt(v.settled.rssMiB, 1)} → ${fmt(v.last.rssMiB, 1)} MiB, ${pct(v.rssMeanGrowth)}) and the heap
 live after a major GC from ${fmt(v.settled.heapAfterGcMiB, 1)} to ${fmt(v.last.heapAfterGcMiB, 1)} MiB (${pct(v.heapGrowth)}; ${fmt(v.heapSlope, 2)} MiB a minute); target: at most +${TARGET_GROWTH * 100} % — ${v.met.growth ? 'met' : '**not met**'}.
 RSS under load peaked at ${fmt(v.maxRssUnderLoad, 1)} MiB (the highest reading; the process's VmHWM, boot and seeding included: ${fmt(r.lifetimePeakRssMiB, 1)} MiB; idle before the load: ${fmt(r.idle.rssMiB, 1)} MiB); target ≤ ${TARGET_RSS_MIB} MiB — ${v.met.rss ? 'met' : '**not met**'}.
 Failed requests: ${fmt(r.total.failed)} — ${v.met.errors ? 'none' : '**the soak failed**'}. \`http_requests_total\` series under load: ${series.join(', ')} (one per method, route template and status: random paths add none).
@@ -981,6 +998,12 @@ ${line(
   'stroke-width="1"',
 )}
 ${line(afterGc, '#e65100', 'heap after GC', 'stroke-width="2.5"')}
+${line(
+  r.samples.slice(1).map((s): [number, number | undefined] => [s.t, s.rssAfterGcMiB]),
+  '#0d47a1',
+  'RSS after GC',
+  'stroke-width="2.5"',
+)}
 ${line(
   readings.map((p) => [p.t, p.externalMiB]),
   '#757575',
