@@ -47,20 +47,25 @@ export async function configureApp(app: NestExpressApplication, config: AppConfi
   app.use(helmet(HELMET_OPTIONS));
   app.use(refuseWhileDraining(app.get(ShutdownState)));
   const origins = config.env.CORS_ORIGINS;
-  app.enableCors({
-    origin: origins ? (origins.includes('*') ? true : origins) : !config.isProduction,
-    exposedHeaders: [
-      'X-Request-Id',
-      'ETag',
-      'Location',
-      'Retry-After',
-      'Idempotent-Replayed',
-      'X-RateLimit-Limit',
-      'X-RateLimit-Remaining',
-      'X-RateLimit-Reset',
-    ],
-    maxAge: 600,
-  });
+  const origin = origins ? (origins.includes('*') ? true : origins) : !config.isProduction;
+  // With no origin allowed (production without CORS_ORIGINS) the cors middleware adds nothing
+  // to any response, preflights included: then it is not mounted at all.
+  if (origin !== false) {
+    app.enableCors({
+      origin,
+      exposedHeaders: [
+        'X-Request-Id',
+        'ETag',
+        'Location',
+        'Retry-After',
+        'Idempotent-Replayed',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+      ],
+      maxAge: 600,
+    });
+  }
   // Nest reserves `verify` for its rawBody option, which Tasklane does not use.
   app.useBodyParser('json', { limit: BODY_LIMIT, verify: limitJsonBody } as { limit: string });
   app.useBodyParser('urlencoded', {
