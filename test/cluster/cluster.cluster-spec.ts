@@ -521,7 +521,10 @@ describe('three instances behind nginx behave as one (contract §21)', () => {
               status: res.status,
               expected,
               upstream: String(res.headers['x-upstream-addr'] ?? ''),
-              detail: res.status === expected ? undefined : res.body.toString('utf8').slice(0, 200),
+              detail:
+                res.status === expected
+                  ? undefined
+                  : `for ${res.sentFor}, request id ${String(res.headers['x-request-id'])}: ${res.body.toString('utf8').slice(0, 200)}`,
             });
           } catch (error) {
             samples.push({

@@ -10,6 +10,8 @@ export interface HttpResponse {
   body: Buffer;
   /** The body parsed as JSON (undefined when empty or not JSON). */
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The client address the request claimed (X-Forwarded-For), to tell in a failure report. */
+  sentFor: string;
 }
 
 export interface HttpOptions {
@@ -60,7 +62,7 @@ export function send(baseUrl: string, method: string, path: string, options: Htt
             json = undefined;
           }
         }
-        resolve({ status: res.statusCode!, headers: res.headers, body, json });
+        resolve({ status: res.statusCode!, headers: res.headers, body, json, sentFor: headers['X-Forwarded-For'] });
       });
     });
     req.setTimeout(options.timeoutMs ?? 15_000, () => req.destroy(new Error(`${method} ${url} timed out`)));
