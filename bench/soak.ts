@@ -18,7 +18,9 @@
  *
  * Writes its section of BENCHMARKS.md (between `<!-- soak:start -->` and `<!-- soak:end -->`) and
  * bench/soak.svg. Options: `-- --minutes 10 --interval 30 --rate 150` (requests a second offered
- * in all). `-- --smoke` runs 20 s, sampling every 5 s, and writes nothing (CI).
+ * in all; `--node-flags '--max-old-space-size=160'` starts the server with those). `-- --smoke` runs
+ * 20 s, sampling every 5 s, and writes nothing (CI); `-- --dry` runs as asked and writes nothing
+ * either.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,10 @@ import { benchDatabase, seedBenchData } from './seed';
 const { values: args } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
+    /** Measure as usual, write nothing (to try a setting without replacing the recorded run). */
+    dry: { type: 'boolean', default: false },
+    /** Node options for the server, e.g. `--max-old-space-size=160` (space-separated). */
+    'node-flags': { type: 'string', default: '' },
     minutes: { type: 'string', default: '10' },
     interval: { type: 'string', default: '30' },
     rate: { type: 'string', default: '150' },
@@ -178,7 +184,7 @@ interface World {
 
 interface Operation {
   name: string;
-  /** Share of the offered requests. */
+  /** Share of the operations started. */
   weight: number;
   /** Requests it sends. */
   requests: number;
@@ -400,7 +406,7 @@ async function signInCycle(w: World): Promise<void> {
 /** Offers RATE requests a second until `until`, spread over the operations by weight. */
 async function offer(w: World, until: number): Promise<void> {
   const weights = OPERATIONS.reduce((s, o) => s + o.weight, 0);
-  // Operations are chosen so that their requests, not their count, follow the weights.
+  // Weights are shares of the operations started; each takes as many requests of the budget as it sends.
   const choose = (): Operation => {
     let r = Math.random() * weights;
     for (const operation of OPERATIONS) if ((r -= operation.weight) < 0) return operation;
@@ -463,6 +469,8 @@ interface Sample {
   heapAfterGcMiB?: number;
   /** RSS just after the latest major GC so far (the lowest reading within 3 s of it: pages are given back as the sweeper frees them). */
   rssAfterGcMiB?: number;
+  /** RSS less the V8 heap's committed size, at the sample's time: code, buffers, native libraries. */
+  nonHeapMiB?: number;
   /** At the sample's time. */
   heapUsedMiB?: number;
   heapTotalMiB?: number;
@@ -607,6 +615,7 @@ class Sampler {
       rssMaxMiB: Math.max(...readings.map((r) => r.rssMiB)),
       heapAfterGcMiB: this.heapAfterGc,
       rssAfterGcMiB: this.rssAfterGc,
+      nonHeapMiB: last.heapTotalMiB === undefined ? undefined : last.rssMiB - last.heapTotalMiB,
       heapUsedMiB: last.heapUsedMiB,
       heapTotalMiB: last.heapTotalMiB,
       externalMiB: last.externalMiB,
@@ -656,7 +665,8 @@ async function main(): Promise<void> {
   const { databaseUrl, release } = await benchDatabase('soak');
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const app = start(['dist/src/main.js'], {
+  const nodeFlags = args['node-flags']!.split(' ').filter(Boolean);
+  const app = start([...nodeFlags, 'dist/src/main.js'], {
     NODE_ENV: 'production',
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -737,7 +747,7 @@ async function main(): Promise<void> {
       date: startedAt.toISOString(),
       machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`,
       node: process.version,
-      settings: { seconds: DURATION_S, interval: INTERVAL_S, rate: RATE },
+      settings: { seconds: DURATION_S, interval: INTERVAL_S, rate: RATE, nodeFlags },
       postgres: process.env.DATABASE_URL ? 'the PostgreSQL server of DATABASE_URL' : 'the embedded PostgreSQL',
       samples: sampler.samples,
       majorGcs: sampler.majorGcsPerInterval(),
@@ -755,7 +765,7 @@ async function main(): Promise<void> {
     };
     const verdict = judge(report);
     console.log(verdict.lines.join('\n'));
-    if (!SMOKE) {
+    if (!SMOKE && !args.dry) {
       writeBenchmarksSection('soak', await renderSection(report, verdict));
       writeFileSync(join(ROOT, 'bench', 'soak.svg'), renderChart(report));
       console.log('Wrote the soak section of BENCHMARKS.md and bench/soak.svg');
@@ -791,7 +801,7 @@ interface Report {
   date: string;
   machine: string;
   node: string;
-  settings: { seconds: number; interval: number; rate: number };
+  settings: { seconds: number; interval: number; rate: number; nodeFlags: string[] };
   postgres: string;
   samples: Sample[];
   /** Major GCs within each sample's interval. */
@@ -883,7 +893,7 @@ const fmt = (n: number | undefined, digits = 0) =>
 async function renderSection(r: Report, v: Verdict): Promise<string> {
   const rows = r.samples.map(
     (s, i) =>
-      `| ${i === 0 ? 'idle (before)' : `${fmt(s.t / 60, 1)} min`} | ${fmt(s.rssMiB, 1)} / ${fmt(s.rssMaxMiB, 1)} | ${fmt(s.rssAfterGcMiB, 1)} | ${fmt(s.heapAfterGcMiB, 1)} | ${fmt(s.heapUsedMiB, 1)} / ${fmt(s.heapTotalMiB, 1)} | ${fmt(s.externalMiB, 1)} | ${r.majorGcs[i]} | ${fmt(s.loopP99Ms, 1)} | ${i === 0 ? '—' : `${fmt(s.p50Ms, 1)} / ${fmt(s.p99Ms, 1)}`} | ${s.httpSeries ?? '—'} | ${fmt(s.cores, 2)} / ${fmt(s.machineCores, 2)} | ${fmt(s.requests)} | ${fmt(s.expected4xx)} | ${fmt(s.failed)} |`,
+      `| ${i === 0 ? 'idle (before)' : `${fmt(s.t / 60, 1)} min`} | ${fmt(s.rssMiB, 1)} / ${fmt(s.rssMaxMiB, 1)} | ${fmt(s.rssAfterGcMiB, 1)} | ${fmt(s.heapAfterGcMiB, 1)} | ${fmt(s.heapUsedMiB, 1)} / ${fmt(s.heapTotalMiB, 1)} | ${fmt(s.nonHeapMiB, 1)} | ${fmt(s.externalMiB, 1)} | ${r.majorGcs[i]} | ${fmt(s.loopP99Ms, 1)} | ${i === 0 ? '—' : `${fmt(s.p50Ms, 1)} / ${fmt(s.p99Ms, 1)}`} | ${s.httpSeries ?? '—'} | ${fmt(s.cores, 2)} / ${fmt(s.machineCores, 2)} | ${fmt(s.requests)} | ${fmt(s.expected4xx)} | ${fmt(s.failed)} |`,
   );
   const operations = r.operations.map(
     ([name, t]) => `| ${name} | ${fmt(t.requests)} | ${fmt(t.ok)} | ${fmt(t.expected4xx)} | ${fmt(t.failed)} |`,
@@ -911,12 +921,12 @@ in use just after the latest major GC (what is live: single readings swing with 
 here between about ${fmt(Math.min(...r.readings.filter((x) => x.t > 0 && x.heapUsedMiB !== undefined).map((x) => x.heapUsedMiB!)), 0)} and ${fmt(Math.max(...r.readings.filter((x) => x.t > 0 && x.heapUsedMiB !== undefined).map((x) => x.heapUsedMiB!)), 0)} MiB), and the heap at the row's time.
 
 - Machine: ${r.machine}; Node ${r.node}; load average (1 / 5 / 15 min) ${r.load} at start, ${r.loadEnd} at the end
-- Command: \`npm run bench:soak\` (options: \`-- --minutes ${fmt(r.settings.seconds / 60, 1)} --interval ${r.settings.interval} --rate ${r.settings.rate}\`; \`-- --smoke\` runs 20 s and writes nothing)
+- Command: \`npm run bench:soak\` (options: \`-- --minutes ${fmt(r.settings.seconds / 60, 1)} --interval ${r.settings.interval} --rate ${r.settings.rate}${r.settings.nodeFlags.length ? ` --node-flags '${r.settings.nodeFlags.join(' ')}'` : ''}\`; \`-- --smoke\` runs 20 s and writes nothing); the server ran with ${r.settings.nodeFlags.length ? `\`${r.settings.nodeFlags.join(' ')}\`` : "Node's default heap settings"}
 - Requests: ${fmt(r.total.requests)} — ${fmt(r.total.ok)} answered as expected, ${fmt(r.total.expected4xx)} expected 4xx (the 404s, the revoked token's 401), **${fmt(r.total.failed)} failed**; ${fmt(r.notSent)} not sent (more than ${MAX_IN_FLIGHT} waiting)
 - The server used ${fmt(serverCores, 2)} cores on average under load; the whole machine ${fmt(machineCores, 2)} of ${cpus().length} (PostgreSQL, the load generator and other engineers' work included)
 
-| time | RSS MiB (mean / max) | RSS after GC MiB | heap after GC MiB | heap used / total MiB | external MiB | major GCs | loop p99 ms | p50 / p99 ms | series | cores (server / machine) | requests | expected 4xx | failed |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| time | RSS MiB (mean / max) | RSS after GC MiB | heap after GC MiB | heap used / total MiB | RSS − heap total MiB | external MiB | major GCs | loop p99 ms | p50 / p99 ms | series | cores (server / machine) | requests | expected 4xx | failed |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
 ![RSS and V8 heap over the soak](bench/soak.svg)
