@@ -18,7 +18,7 @@
  *
  * Writes its section of BENCHMARKS.md (between `<!-- soak:start -->` and `<!-- soak:end -->`) and
  * bench/soak.svg. Options: `-- --minutes 10 --interval 30 --rate 150` (requests a second offered
- * in all; `--node-flags '--max-old-space-size=160'` starts the server with those). `-- --smoke` runs
+ * in all; `--node-flags=--max-old-space-size=160` starts the server with those). `-- --smoke` runs
  * 20 s, sampling every 5 s, and writes nothing (CI); `-- --dry` runs as asked and writes nothing
  * either.
  */
@@ -921,7 +921,7 @@ in use just after the latest major GC (what is live: single readings swing with 
 here between about ${fmt(Math.min(...r.readings.filter((x) => x.t > 0 && x.heapUsedMiB !== undefined).map((x) => x.heapUsedMiB!)), 0)} and ${fmt(Math.max(...r.readings.filter((x) => x.t > 0 && x.heapUsedMiB !== undefined).map((x) => x.heapUsedMiB!)), 0)} MiB), and the heap at the row's time.
 
 - Machine: ${r.machine}; Node ${r.node}; load average (1 / 5 / 15 min) ${r.load} at start, ${r.loadEnd} at the end
-- Command: \`npm run bench:soak\` (options: \`-- --minutes ${fmt(r.settings.seconds / 60, 1)} --interval ${r.settings.interval} --rate ${r.settings.rate}${r.settings.nodeFlags.length ? ` --node-flags '${r.settings.nodeFlags.join(' ')}'` : ''}\`; \`-- --smoke\` runs 20 s and writes nothing); the server ran with ${r.settings.nodeFlags.length ? `\`${r.settings.nodeFlags.join(' ')}\`` : "Node's default heap settings"}
+- Command: \`npm run bench:soak\` (options: \`-- --minutes ${fmt(r.settings.seconds / 60, 1)} --interval ${r.settings.interval} --rate ${r.settings.rate}${r.settings.nodeFlags.length ? ` --node-flags='${r.settings.nodeFlags.join(' ')}'` : ''}\`; \`-- --smoke\` runs 20 s and writes nothing); the server ran with ${r.settings.nodeFlags.length ? `\`${r.settings.nodeFlags.join(' ')}\`` : "Node's default heap settings"}
 - Requests: ${fmt(r.total.requests)} — ${fmt(r.total.ok)} answered as expected, ${fmt(r.total.expected4xx)} expected 4xx (the 404s, the revoked token's 401), **${fmt(r.total.failed)} failed**; ${fmt(r.notSent)} not sent (more than ${MAX_IN_FLIGHT} waiting)
 - The server used ${fmt(serverCores, 2)} cores on average under load; the whole machine ${fmt(machineCores, 2)} of ${cpus().length} (PostgreSQL, the load generator and other engineers' work included)
 
