@@ -5,6 +5,8 @@ export const TASK_STATUSES = ['todo', 'in_progress', 'done', 'canceled'] as cons
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const TASK_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 export type TaskPriority = (typeof TASK_PRIORITIES)[number];
+/** The value of the generated column priority_rank for each priority (its expression below). */
+export const TASK_PRIORITY_RANK: Record<TaskPriority, number> = { low: 1, medium: 2, high: 3, urgent: 4 };
 
 @Entity('tasks')
 @Unique('tasks_project_number_key', ['projectId', 'number'])

@@ -6,7 +6,7 @@ import { Page } from '../common/pagination/page';
 import type { OrgRole } from '../access/org-roles';
 import { Database } from '../database/database';
 import type { Transaction } from '../database/unit-of-work';
-import { Task, TaskPriority, TaskStatus } from './task.entity';
+import { Task, TASK_PRIORITY_RANK, TaskPriority, TaskStatus } from './task.entity';
 
 const COLUMNS = `t.id, t.project_id AS "projectId", t.org_id AS "orgId", t.project_key AS "projectKey", t.number,
   t.title, t.description, t.status, t.priority, t.assignee_id AS "assigneeId", to_char(t.due_date, 'YYYY-MM-DD') AS "dueDate",
@@ -166,7 +166,10 @@ export class TasksRepository {
       'projectId' in scope ? `t.project_id = ${bind(scope.projectId)}` : `t.org_id = ${bind(scope.orgId)}`,
     ];
     if (filters.status) where.push(`t.status IN (${filters.status.map(bind).join(', ')})`);
-    if (filters.priority) where.push(`t.priority IN (${filters.priority.map(bind).join(', ')})`);
+    // On the rank (the same rows): then `sort=priority` reads its index from the first wanted rank on.
+    if (filters.priority) {
+      where.push(`t.priority_rank IN (${filters.priority.map((p) => bind(TASK_PRIORITY_RANK[p])).join(', ')})`);
+    }
     if (filters.assignee === 'none') where.push('t.assignee_id IS NULL');
     else if (filters.assignee) where.push(`t.assignee_id = ${bind(filters.assignee)}`);
     if (filters.label) where.push(`t.labels @> ARRAY[${bind(filters.label)}]::text[]`);

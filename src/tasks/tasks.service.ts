@@ -13,20 +13,19 @@ import { ProjectsService } from '../projects/projects.service';
 import { FileDeletionQueue } from '../storage/file-deletion.queue';
 import { CreateTaskDto, UpdateTaskDto } from './dto/task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
-import { Task, TaskPriority } from './task.entity';
+import { Task, TASK_PRIORITY_RANK } from './task.entity';
 import { TaskResponse } from './task.response';
 import { TASK_SORT_COLUMNS, TaskChanges, TaskListScope, TasksRepository, TaskWithRole } from './tasks.repository';
 
 const AUDITED = ['title', 'description', 'status', 'priority', 'assigneeId', 'dueDate', 'labels'] as const;
 const GONE = Object.fromEntries(AUDITED.map((f) => [f, null]));
-const PRIORITY_RANK: Record<TaskPriority, number> = { low: 1, medium: 2, high: 3, urgent: 4 };
 
 /** How a row's position under each sort is written into the cursor. */
 const POSITIONS: Record<keyof typeof TASK_SORT_COLUMNS, (t: Task) => string | number | null> = {
   createdAt: (t) => t.createdAt.toISOString(),
   updatedAt: (t) => t.updatedAt.toISOString(),
   dueDate: (t) => t.dueDate,
-  priority: (t) => PRIORITY_RANK[t.priority],
+  priority: (t) => TASK_PRIORITY_RANK[t.priority],
   number: (t) => t.number,
 };
 
