@@ -401,6 +401,7 @@ async function main(): Promise<void> {
       { name: 'GET by id', path: `/api/v1/tasks/${taskId}`, headers: auth },
       { name: 'GET by id again', path: `/api/v1/tasks/${taskId}`, headers: auth },
       { name: 'GET a list', path: listPath, headers: auth },
+      { name: 'GET a list by priority', path: `${tasksPath}?priority=high,urgent&limit=5`, headers: auth },
       {
         name: 'GET its next page',
         path: `${listPath}&cursor=${encodeURIComponent(firstPage.meta.page.nextCursor)}`,

@@ -32,8 +32,8 @@ const HELMET_OPTIONS: HelmetOptions = {
 /**
  * Everything applied to the application before it listens. main.ts and the e2e tests call
  * this same function, so the tests exercise the production pipeline. It initialises the app.
- * The order matters: request id and log line first (so that every response, errors included,
- * carries the id and is logged), then metrics, security headers, CORS and body parsing.
+ * The order matters: request id, log line and metrics first (so that every response, errors
+ * included, carries the id, is logged and counted), then security headers, CORS and body parsing.
  */
 export async function configureApp(app: NestExpressApplication, config: AppConfig): Promise<void> {
   const logger = app.get(AppLogger);
@@ -42,8 +42,7 @@ export async function configureApp(app: NestExpressApplication, config: AppConfi
   app.set('trust proxy', config.env.TRUST_PROXY);
   app.set('etag', false); // our ETags come from resource versions, not response hashes
 
-  app.use(requestLogger(logger.requests));
-  app.use(app.get(MetricsService).recordRequests);
+  app.use(requestLogger(logger.requests, [app.get(MetricsService).recordResponse]));
   app.use(helmet(HELMET_OPTIONS));
   app.use(refuseWhileDraining(app.get(ShutdownState)));
   const origins = config.env.CORS_ORIGINS;

@@ -503,12 +503,16 @@ app.get('/api/v1/projects/:projectId/tasks', async (req: Request, res: Response)
   const scope = listScope(projectId, query);
   const params: unknown[] = [projectId];
   const where = ['t.project_id = $1'];
-  const anyOf = (column: string, values?: string[]) => {
+  const anyOf = (column: string, values?: unknown[]) => {
     if (!values) return;
     where.push(`${column} IN (${values.map((v) => `$${params.push(v)}`).join(', ')})`);
   };
   anyOf('t.status', query.status);
-  anyOf('t.priority', query.priority);
+  // As Tasklane: on the generated rank (1 low … 4 urgent), which its priority sort's index holds.
+  anyOf(
+    't.priority_rank',
+    query.priority?.map((p) => PRIORITIES.indexOf(p) + 1),
+  );
   if (query.cursor !== undefined) {
     const [value, id] = readCursor(query.cursor, scope);
     where.push(`(t.created_at, t.id) < ($${params.push(value)}, $${params.push(id)})`);

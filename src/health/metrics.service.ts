@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Database, PoolStats } from '../database/database';
 import { ReadReplicas } from '../database/read-replicas';
@@ -113,15 +113,18 @@ export class MetricsService {
     );
   }
 
-  /** Express middleware recording every response by its route template, never the raw URL. */
-  readonly recordRequests = (req: Request, res: Response, next: NextFunction): void => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const route = req.route ? `${req.baseUrl}${(req.route as { path: string }).path}` : 'unmatched';
-      const labels = { method: req.method, route, status: String(res.statusCode) };
-      this.requests.inc(labels);
-      this.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    next();
+  /**
+   * Every response, by its route template (never the raw URL): a ResponseObserver of the request
+   * logger, which calls it once per request (app.setup.ts).
+   */
+  readonly recordResponse = (req: IncomingMessage, res: ServerResponse, durationMs: number): void => {
+    const { route, baseUrl } = req as IncomingMessage & { route?: { path: string }; baseUrl?: string };
+    const labels = {
+      method: req.method ?? '',
+      route: route ? `${baseUrl ?? ''}${route.path}` : 'unmatched',
+      status: String(res.statusCode),
+    };
+    this.requests.inc(labels);
+    this.duration.observe(labels, durationMs / 1000);
   };
 }

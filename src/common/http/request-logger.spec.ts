@@ -26,8 +26,6 @@ function capture(level = 'info'): { lines: Line[]; logger: ReturnType<typeof cre
   return { lines, logger: createLogger(config, stream) };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 20));
-
 describe('requestLogger: one line per request', () => {
   let server: Server;
   let lines: Line[];
@@ -58,6 +56,11 @@ describe('requestLogger: one line per request', () => {
   });
   afterAll(() => new Promise((done) => server.close(done)));
   beforeEach(() => lines.splice(0));
+  /** Until the line is written (when the response's `close` has been emitted), 2 s at most. */
+  const settle = async () => {
+    for (let waited = 0; lines.length === 0 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20)); // and no second line
+  };
 
   it('carries the id, the request, the user, the route template, the status and the time, in that order', async () => {
     const res = await fetch(`${url}/tasks/1`, { headers: { 'x-request-id': 'req-1', authorization: 'Bearer secret' } });
@@ -124,12 +127,15 @@ describe('requestLogger: one line per request', () => {
 
   it('writes nothing below the configured level', async () => {
     const quiet = capture('warn');
-    const log = requestLogger(quiet.logger);
-    const res = { statusCode: 200, writableFinished: true, on: jest.fn(), off: jest.fn(), setHeader: jest.fn() };
+    const observed: number[] = [];
+    const log = requestLogger(quiet.logger, [(_req, res) => observed.push(res.statusCode)]);
+    const res = { statusCode: 200, writableFinished: true, on: jest.fn(), setHeader: jest.fn() };
     log({ headers: {}, method: 'GET', url: '/', socket: {} } as never, res as never, () => undefined);
-    const finish = res.on.mock.calls.find(([event]) => event === 'finish')![1] as () => void;
-    finish();
+    const close = res.on.mock.calls.find(([event]) => event === 'close')![1] as () => void;
+    close();
     expect(quiet.lines).toEqual([]);
+    // Observers hear of every response, logged or not.
+    expect(observed).toEqual([200]);
   });
 });
 

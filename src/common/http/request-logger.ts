@@ -21,13 +21,23 @@ const SECRET_QUERY = /([?&]token=)[^&#]*/gi;
 
 export const loggedUrl = (url: string): string => (url.includes('?') ? url.replace(SECRET_QUERY, '$1[redacted]') : url);
 
-export function requestLogger(logger: Logger) {
+/** Told of every response once it is done (or its connection closed first), with its duration. */
+export type ResponseObserver = (req: IncomingMessage, res: ServerResponse, durationMs: number) => void;
+
+/**
+ * The middleware. One `close` listener per request does it all — ServerResponse emits `close`
+ * once, after `finish` for a response sent in full, alone when the connection went first — and
+ * also tells `observers` (the HTTP metrics), so that they need no listener and no middleware of
+ * their own: per-request listeners and router layers were a measurable part of a request's CPU
+ * (BENCHMARKS.md, issue #16).
+ */
+export function requestLogger(logger: Logger, observers: readonly ResponseObserver[] = []) {
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     const started = performance.now();
     const id = assignRequestId(req, res);
-    const done = (): void => {
-      res.off('close', done);
-      res.off('finish', done);
+    res.on('close', () => {
+      const durationMs = performance.now() - started;
+      for (const observe of observers) observe(req, res, durationMs);
       const status = res.statusCode;
       const aborted = !res.writableFinished;
       const level: Level = status >= 500 ? 'error' : status >= 400 || aborted ? 'warn' : 'info';
@@ -46,12 +56,10 @@ export function requestLogger(logger: Logger) {
         res: { statusCode: status },
       };
       if (status >= 500) line.err = new Error(`failed with status code ${status}`);
-      line.responseTime = Math.round(performance.now() - started);
+      line.responseTime = Math.round(durationMs);
       const message = aborted ? 'request aborted' : status >= 500 ? 'request errored' : 'request completed';
       logger[level](line, message);
-    };
-    res.on('finish', done);
-    res.on('close', done);
+    });
     next();
   };
 }
