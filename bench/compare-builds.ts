@@ -34,7 +34,8 @@ const extraEnv = (list: string): Record<string, string> =>
     list
       .split(',')
       .filter(Boolean)
-      .map((pair) => pair.split('=', 2) as [string, string]),
+      // At the first '=': a value may hold more (NODE_OPTIONS=--max-old-space-size=256).
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] as [string, string]),
   );
 const ADMIN_URL = process.env.DATABASE_URL;
 if (!args.before || !ADMIN_URL)
