@@ -21,13 +21,13 @@ import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { writeBenchmarksSection } from './benchmarks-section';
+import { freePort, rssMiB, sleep } from './harness';
 import { ListRequest, listRequests, summarizePlan } from './list-queries';
 import { startPgTap, TappedStatement } from './pg-tap';
 import { benchDatabase } from './seed';
@@ -87,24 +87,6 @@ interface Results {
   loadBefore: number[];
   settings: { duration: number; connections: number; requests: number; deepPage: number; pool: number };
   sizes: SizeResult[];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Math.round(Number(line?.replace(/\D/g, '') ?? 0) / 1024);
 }
 
 /** The compiled server in production mode, as bench/run.ts starts it; resolves once ready. */

@@ -10,19 +10,18 @@
  */
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
+import { cpuMs, freePort, ROOT, rssMiB, sleep, start, waitFor } from './harness';
 import { PgTap, startPgTap, TappedStatement } from './pg-tap';
 import { benchDatabase, seedBenchData } from './seed';
 
-const ROOT = resolve(__dirname, '..');
 const { values: args } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
@@ -62,56 +61,9 @@ interface Row {
   note?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Math.round(Number(line?.replace(/\D/g, '') ?? 0) / 1024);
-}
-
-async function waitFor(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return Date.now() - started;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - started > timeoutMs) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
-
-function start(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    // Both servers log one JSON line per request; both go to /dev/null alike.
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
 type Options = Omit<autocannon.Options, 'url'> & { url: string };
 /** A load and the process whose CPU it costs. */
 type Side = Options & { pid?: number };
-
-/** utime + stime of a process so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function load({ pid, ...options }: Side): Promise<Measure> {
   const before = pid ? cpuMs(pid) : 0;
