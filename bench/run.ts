@@ -530,6 +530,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await sleep(500);
+    await Promise.all(taps.map((tap) => tap.close()));
     await release();
   }
 }
@@ -661,7 +662,11 @@ ${bars}
 `;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// Exits once done: nothing the run opened may keep the process (and CI) waiting.
+main().then(
+  () => process.exit(),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
