@@ -39,11 +39,11 @@ async function cli(
   return { code, stdout, stderr };
 }
 
-async function query<T = Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
+async function query<T = Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query(sql)).rows as T[];
+    return (await client.query(sql, values)).rows as T[];
   } finally {
     await client.end();
   }
@@ -89,7 +89,23 @@ describe('npm run cli', () => {
       const reverted = await cli(['migrate:revert'], url);
       expect(reverted).toMatchObject({ code: 0, stdout: 'Reverted the last migration\n' });
       expect(await applied(url)).toEqual(ALL.slice(0, -1));
-      // the last migration's down() ran: the plan-cached lookup functions are gone, the rest stays
+      // the last migration's down() ran: its list indexes are gone, the rest (the plan-cached
+      // lookup functions of the migration before it, the webhooks table) stays
+      const LIST_INDEXES = [
+        'audit_events_org_api_key_idx',
+        'audit_events_org_entity_id_idx',
+        'audit_events_org_entity_type_idx',
+        'tasks_org_due_desc_idx',
+        'tasks_project_due_desc_idx',
+      ];
+      const indexes = async () =>
+        (
+          await query<{ indexname: string }>(
+            url,
+            `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname = ANY ($1) ORDER BY indexname`,
+            [LIST_INDEXES],
+          )
+        ).map((i) => i.indexname);
       const functions = async () =>
         (
           await query<{ proname: string }>(
@@ -106,11 +122,14 @@ describe('npm run cli', () => {
             `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'webhooks'`,
           )
         ).length;
-      expect(await functions()).toEqual([]);
+      const lookups = ['project_for_principal', 'role_in_org', 'role_on_task', 'task_for_principal'];
+      expect(await indexes()).toEqual([]);
+      expect(await functions()).toEqual(lookups);
       expect(await webhookTables()).toBe(1);
       expect((await cli(['migrate'], url)).code).toBe(0);
       expect(await applied(url)).toEqual(ALL);
-      expect(await functions()).toEqual(['project_for_principal', 'role_in_org', 'role_on_task', 'task_for_principal']);
+      expect(await indexes()).toEqual(LIST_INDEXES);
+      expect(await functions()).toEqual(lookups);
     }, 60_000);
 
     it('as a deploy step: a server with MIGRATIONS_RUN=false is not ready until migrate has run', async () => {
