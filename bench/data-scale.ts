@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { writeBenchmarksSection } from './benchmarks-section';
-import { freePort, rssMiB, sleep } from './harness';
+import { freePort, productionEnv, rssMiB, sleep, UNLIMITED_RATES } from './harness';
 import { ListRequest, listRequests, summarizePlan } from './list-queries';
 import { startPgTap, TappedStatement } from './pg-tap';
 import { benchDatabase } from './seed';
@@ -96,21 +96,14 @@ async function startServer(databaseUrl: string, directUrl: string): Promise<{ ch
     cwd: ROOT,
     env: {
       ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      DATABASE_DIRECT_URL: directUrl,
-      DB_POOL_MAX: String(POOL),
-      JWT_SECRET: SECRET,
-      JWT_ACCESS_TTL: '12h',
-      // Required in production; nothing here sends mail.
-      SMTP_URL: 'smtp://127.0.0.1:9',
-      APP_URL: 'http://127.0.0.1',
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      LOGIN_RATE_LIMIT_PER_IP: '1000000',
-      LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000000',
+      ...productionEnv(port, {
+        DATABASE_URL: databaseUrl,
+        DATABASE_DIRECT_URL: directUrl,
+        DB_POOL_MAX: String(POOL),
+        JWT_SECRET: SECRET,
+        JWT_ACCESS_TTL: '12h',
+        ...UNLIMITED_RATES,
+      }),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -63,3 +63,27 @@ export function start(args: string[], env: Record<string, string>): ChildProcess
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
+
+/** Rate limits out of reach, for benchmarks that are not about them. */
+export const UNLIMITED_RATES = {
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  LOGIN_RATE_LIMIT_PER_IP: '1000000',
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000000',
+};
+
+/**
+ * What every benchmark gives the compiled server (`dist/src/main.js`) to run as deployed, in
+ * production mode on 127.0.0.1:`port`, with `extra` on top (the database, the secret, limits…).
+ */
+export function productionEnv(port: number, extra: Record<string, string>): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    // Required in production; the benchmarks send no mail (what is queued fails, and is retried).
+    SMTP_URL: 'smtp://127.0.0.1:9',
+    APP_URL: 'http://127.0.0.1',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}

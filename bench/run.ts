@@ -18,7 +18,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
-import { cpuMs, freePort, ROOT, rssMiB, sleep, start, waitFor } from './harness';
+import { cpuMs, freePort, productionEnv, ROOT, rssMiB, sleep, start, UNLIMITED_RATES, waitFor } from './harness';
 import { PgTap, startPgTap, TappedStatement } from './pg-tap';
 import { benchDatabase, seedBenchData } from './seed';
 
@@ -262,27 +262,17 @@ async function checkParity(
   return results;
 }
 
-const RATE_LIMITS = {
-  RATE_LIMIT_PER_MINUTE: '1000000',
-  LOGIN_RATE_LIMIT_PER_IP: '1000000',
-  LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000000',
-};
-
 /** Tasklane, as deployed (compiled, production mode), on `databaseUrl`. */
 function startTasklane(port: number, databaseUrl: string): ChildProcess {
-  return start(['dist/src/main.js'], {
-    NODE_ENV: 'production',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    DB_POOL_MAX: String(POOL),
-    JWT_SECRET: SECRET,
-    // Required in production; nothing in the benchmarks sends mail.
-    SMTP_URL: 'smtp://127.0.0.1:9',
-    APP_URL: 'http://127.0.0.1',
-    LOG_LEVEL: 'info',
-    ...RATE_LIMITS,
-  });
+  return start(
+    ['dist/src/main.js'],
+    productionEnv(port, {
+      DATABASE_URL: databaseUrl,
+      DB_POOL_MAX: String(POOL),
+      JWT_SECRET: SECRET,
+      ...UNLIMITED_RATES,
+    }),
+  );
 }
 
 /** The baseline: hand-written Express 5 + pg, same database, pool size and rate limit. */
@@ -292,7 +282,7 @@ function startBaseline(port: number, databaseUrl: string): ChildProcess {
     DATABASE_URL: databaseUrl,
     DB_POOL_MAX: String(POOL),
     JWT_SECRET: SECRET,
-    RATE_LIMIT_PER_MINUTE: RATE_LIMITS.RATE_LIMIT_PER_MINUTE,
+    RATE_LIMIT_PER_MINUTE: UNLIMITED_RATES.RATE_LIMIT_PER_MINUTE,
   });
 }
 

@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { writeBenchmarksSection } from './benchmarks-section';
-import { cpuMs, freePort, procStatusKb, ROOT, sleep, start, waitFor } from './harness';
+import { cpuMs, freePort, procStatusKb, productionEnv, ROOT, sleep, start, waitFor } from './harness';
 import { benchDatabase, seedBenchData } from './seed';
 
 const { values: args } = parseArgs({
@@ -666,20 +666,16 @@ async function main(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const nodeFlags = args['node-flags']!.split(' ').filter(Boolean);
-  const app = start([...nodeFlags, 'dist/src/main.js'], {
-    NODE_ENV: 'production',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET: SECRET,
-    METRICS_TOKEN,
-    // Every request names its client in X-Forwarded-For, as a proxy on this machine would.
-    TRUST_PROXY: 'loopback',
-    // Required in production; mail is queued in the database and its delivery fails, retried.
-    SMTP_URL: 'smtp://127.0.0.1:9',
-    APP_URL: 'http://127.0.0.1',
-    LOG_LEVEL: 'info',
-  });
+  const app = start(
+    [...nodeFlags, 'dist/src/main.js'],
+    productionEnv(port, {
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET: SECRET,
+      METRICS_TOKEN,
+      // Every request names its client in X-Forwarded-For, as a proxy on this machine would.
+      TRUST_PROXY: 'loopback',
+    }),
+  );
   try {
     await waitFor(`${base}/health/ready`, app);
     const pid = app.pid!;
