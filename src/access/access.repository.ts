@@ -25,13 +25,4 @@ export class AccessRepository {
     const [row] = await (tx ? tx.rows<{ role: OrgRole }>(statement) : this.db.rows<{ role: OrgRole }>(statement));
     return row?.role;
   }
-
-  /** Whether this person is a member of the org (people only: an API key is nobody's assignee). */
-  async isMember(userId: string, orgId: string, tx: Transaction): Promise<boolean> {
-    const rows = await tx.rows({
-      text: 'SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2',
-      values: [orgId, userId],
-    });
-    return rows.length > 0;
-  }
 }

@@ -146,6 +146,15 @@ export class TasksRepository {
   }
 
   /** Its comments and attachments go with it (the attachments' files are queued by their trigger). */
+  /** Whether this person may be the org's assignee: a member (people only — an API key is nobody's assignee). */
+  async isAssignable(tx: Transaction, orgId: string, userId: string): Promise<boolean> {
+    const rows = await tx.rows({
+      text: 'SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2',
+      values: [orgId, userId],
+    });
+    return rows.length > 0;
+  }
+
   async delete(tx: Transaction, taskId: string): Promise<void> {
     await tx.affected({ text: 'DELETE FROM tasks WHERE id = $1', values: [taskId] });
   }

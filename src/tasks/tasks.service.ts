@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { AccessRepository } from '../access/access.repository';
 import { Action, requireAccess } from '../access/access-policy';
 import { AuditService, diffChanges } from '../audit/audit.service';
 import type { Actor, Principal } from '../common/auth/auth-user';
@@ -34,7 +33,6 @@ export class TasksService {
   constructor(
     private readonly tasks: TasksRepository,
     private readonly projects: ProjectsService,
-    private readonly access: AccessRepository,
     private readonly audit: AuditService,
     private readonly fileDeletions: FileDeletionQueue,
     private readonly unitOfWork: UnitOfWork,
@@ -197,7 +195,7 @@ export class TasksService {
 
   /** The assignee must be a person who belongs to the task's org. */
   private async assertMember(tx: Transaction, orgId: string, userId: string): Promise<void> {
-    if (await this.access.isMember(userId, orgId, tx)) return;
+    if (await this.tasks.isAssignable(tx, orgId, userId)) return;
     throw ApiException.invalidField('assigneeId', 'assigneeId must be a member of the organization');
   }
 }
