@@ -1,4 +1,10 @@
-import { DEMO_API_KEY_NAME, DEMO_COLLEAGUE, DEMO_INVITEE, DEMO_USER } from '../src/demo/demo-data.service';
+import {
+  DEMO_API_KEY_NAME,
+  DEMO_COLLEAGUE,
+  DEMO_INVITEE,
+  DEMO_USER,
+  DEMO_WEBHOOK,
+} from '../src/demo/demo-data.service';
 import { createTestApp, TestApp } from './support/test-app';
 import { bearer, login } from './support/users';
 
@@ -54,6 +60,34 @@ describe('demo data (SEED_DEMO=true / npm run seed:demo)', () => {
       expect.objectContaining({ name: DEMO_API_KEY_NAME, role: 'member', revokedAt: null }),
     ]);
     expect(JSON.stringify(keys.body)).not.toContain(token);
+  });
+
+  it('has exactly one webhook in the demo org: the seeded one, inactive, so that it calls nobody', async () => {
+    const { accessToken } = await login(t, DEMO_USER.email, DEMO_USER.password);
+    const orgs = await t.http().get('/api/v1/orgs').set(bearer(accessToken)).expect(200);
+    const orgId = orgs.body.data[0].id;
+    const webhooks = await t.http().get(`/api/v1/orgs/${orgId}/webhooks`).set(bearer(accessToken)).expect(200);
+    expect(webhooks.body.data).toEqual([
+      {
+        id: expect.any(String),
+        orgId,
+        url: 'https://hooks.example.com/tasklane',
+        events: ['task.created', 'task.updated', 'comment.created'],
+        description: DEMO_WEBHOOK.description,
+        active: false,
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+        version: 1,
+      },
+    ]);
+    expect(webhooks.body.data[0]).toMatchObject(DEMO_WEBHOOK);
+    // Inactive: the seed's own task and comment events were never queued for it.
+    const deliveries = await t
+      .http()
+      .get(`/api/v1/webhooks/${webhooks.body.data[0].id}/deliveries`)
+      .set(bearer(accessToken))
+      .expect(200);
+    expect(deliveries.body.data).toEqual([]);
   });
 
   it('does not seed twice when another instance starts with SEED_DEMO', async () => {

@@ -679,4 +679,37 @@ describe('platform: Swagger UI and the OpenAPI document', () => {
     const list = doc.components.schemas.UserResponseListEnvelope;
     expect(list.properties?.meta.$ref).toBe('#/components/schemas/ListMeta');
   });
+
+  it("documents the webhook delivery: the WebhookEvent schema, and the subscription's callback with the signature headers", () => {
+    const event = doc.components.schemas.WebhookEvent;
+    expect(event).toBeDefined();
+    expect([...(event.required ?? [])].sort()).toEqual(['actor', 'createdAt', 'data', 'id', 'orgId', 'type']);
+    expect(Object.keys(event.properties ?? {}).sort()).toEqual(['actor', 'createdAt', 'data', 'id', 'orgId', 'type']);
+    expect(event.properties?.actor.$ref).toBe('#/components/schemas/WebhookEventActor');
+    expect([...(doc.components.schemas.WebhookEventActor?.required ?? [])].sort()).toEqual(['id', 'type']);
+
+    interface Callback {
+      parameters?: { name: string; in: string; required?: boolean }[];
+      requestBody?: { required?: boolean; content?: Record<string, { schema?: { $ref?: string } }> };
+      responses?: Record<string, unknown>;
+    }
+    const subscribe = doc.paths['/api/v1/orgs/{orgId}/webhooks']?.post as
+      (OpenApiOperation & { callbacks?: Record<string, Record<string, Record<string, Callback>>> }) | undefined;
+    expect(subscribe).toBeDefined();
+    const callbacks = Object.values(subscribe!.callbacks ?? {});
+    expect(callbacks).toHaveLength(1);
+    // Sent to the URL the subscription names.
+    expect(Object.keys(callbacks[0])).toEqual(['{$request.body#/url}']);
+    const delivery = callbacks[0]['{$request.body#/url}'].post;
+    expect(delivery).toBeDefined();
+    const headers = (delivery.parameters ?? []).filter((p) => p.in === 'header');
+    expect(headers.map((p) => [p.name, p.required]).sort()).toEqual([
+      ['webhook-id', true],
+      ['webhook-signature', true],
+      ['webhook-timestamp', true],
+    ]);
+    expect(delivery.requestBody?.required).toBe(true);
+    expect(delivery.requestBody?.content?.['application/json']?.schema?.$ref).toBe('#/components/schemas/WebhookEvent');
+    expect(Object.keys(delivery.responses ?? {})).toEqual(expect.arrayContaining(['2XX']));
+  });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
 import {
   etag,
@@ -12,7 +13,7 @@ import {
   UUID,
 } from './support/envelope';
 import { auditEvents, client, createProjectTask, createRoleOrg, RoleOrg } from './support/pt-helpers';
-import { createTestApp, TestApp } from './support/test-app';
+import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
 import { bearer, SignedInUser } from './support/users';
 import { ReceivedHook, sleep, verified, WebhookReceiver } from './support/webhook-receiver';
 
@@ -504,6 +505,98 @@ describe('webhooks (§19)', () => {
       expect(receiver.received.filter(hooksAt('/refused'))).toHaveLength(1);
       expect((JSON.parse(hooks[0].body) as EventBody).data.title).toBe('Real');
     });
+
+    it('a change that rolls back at COMMIT (after its event was recorded) leaves no event and sends nothing', async () => {
+      // A deferred check fails the task's transaction at COMMIT: after the audit record, and so
+      // after the webhook event, its delivery and the delivery's job were written in it.
+      await t.dataSource.query(`
+        CREATE FUNCTION test_refuse_rollback_task() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.title LIKE 'rollback-%' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+          RETURN NEW;
+        END $$`);
+      await t.dataSource.query(`
+        CREATE CONSTRAINT TRIGGER test_refuse_rollback_task AFTER INSERT ON tasks
+          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_rollback_task()`);
+      try {
+        const webhook = await createWebhook({ url: `${receiver.url}/rolledback`, events: ['task.created'] });
+        const title = `rollback-${Date.now()}`;
+        const eventsOf = async (text: string): Promise<number> =>
+          (
+            await t.dataSource.query('SELECT count(*)::int AS n FROM webhook_events WHERE payload LIKE $1', [
+              `%${JSON.stringify(text)}%`,
+            ])
+          )[0].n;
+        const deliveriesOfWebhook = async (): Promise<number> =>
+          (
+            await t.dataSource.query('SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1', [
+              webhook.id,
+            ])
+          )[0].n;
+
+        expectError(
+          await client(t, org.users.member).post(`/api/v1/projects/${projectId}/tasks`, { title }),
+          500,
+          'INTERNAL',
+        );
+        expect((await t.dataSource.query('SELECT count(*)::int AS n FROM tasks WHERE title = $1', [title]))[0].n).toBe(
+          0,
+        );
+        expect(await eventsOf(title)).toBe(0);
+        expect(await deliveriesOfWebhook()).toBe(0);
+
+        // A change that commits afterwards is delivered: the wait below is long enough for one.
+        const control = `control-${Date.now()}`;
+        expectData(
+          await client(t, org.users.member).post(`/api/v1/projects/${projectId}/tasks`, { title: control }),
+          201,
+        );
+        const [hook] = await receiver.waitFor(1, { filter: hooksAt('/rolledback') });
+        expect((JSON.parse(hook.body) as EventBody).data.title).toBe(control);
+        await sleep(1000);
+        expect(receiver.received.filter(hooksAt('/rolledback'))).toHaveLength(1);
+        expect(receiver.received.filter((h) => h.body.includes(title))).toEqual([]);
+        expect(await eventsOf(title)).toBe(0);
+        expect(await eventsOf(control)).toBe(1);
+        expect(await deliveriesOfWebhook()).toBe(1);
+      } finally {
+        await t.dataSource.query('DROP TRIGGER test_refuse_rollback_task ON tasks');
+        await t.dataSource.query('DROP FUNCTION test_refuse_rollback_task()');
+      }
+    });
+
+    it('a webhook switched off receives nothing; switched back on (If-Match) it gets the next change', async () => {
+      const webhook = await createWebhook({ url: `${receiver.url}/resumed`, events: ['task.created'] });
+      // Always on: proves each change was delivered somewhere before we look for what did not arrive.
+      await createWebhook({ url: `${receiver.url}/resumed-witness`, events: ['task.created'] });
+      const patchActive = (active: boolean, version: number) =>
+        t
+          .http()
+          .patch(webhookUrl(webhook.id))
+          .set(bearer(org.users.admin.accessToken))
+          .set('If-Match', etag(version))
+          .send({ active });
+
+      const off = await patchActive(false, 1);
+      expect(expectData<WebhookBody>(off)).toMatchObject({ active: false, version: 2 });
+      expect(off.headers.etag).toBe(etag(2));
+      const whileOff = await newTask();
+      await receiver.waitFor(1, { filter: hooksAt('/resumed-witness') });
+      await sleep(1000);
+      expect(receiver.received.filter(hooksAt('/resumed'))).toEqual([]);
+      expect(expectItems<DeliveryBody>(await client(t, org.users.admin).get(deliveriesUrl(webhook.id)))).toEqual([]);
+
+      expect(expectData<WebhookBody>(await patchActive(true, 2))).toMatchObject({ active: true, version: 3 });
+      const afterOn = await newTask();
+      const [hook] = await receiver.waitFor(1, { filter: hooksAt('/resumed') });
+      expect(verified<EventBody>(hook, webhook.secret)).toMatchObject({ type: 'task.created', data: { id: afterOn } });
+      await receiver.waitFor(2, { filter: hooksAt('/resumed-witness') });
+      await sleep(500);
+      // Only the change made while on: the one made while off is not sent late.
+      const got = receiver.received.filter(hooksAt('/resumed')).map((h) => (JSON.parse(h.body) as EventBody).data.id);
+      expect(got).toEqual([afterOn]);
+      expect(got).not.toContain(whileOff);
+    });
   });
 
   // -------------------------------------------------------------------------------------------
@@ -712,6 +805,96 @@ describe('webhook targets with WEBHOOK_ALLOW_PRIVATE_TARGETS=false (the producti
       lastError: 'target refused: private address',
     });
     expect(log!.nextAttemptAt).toMatch(ISO_UTC);
+    expect(receiver.received).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('webhook targets in production (NODE_ENV=production, WEBHOOK_ALLOW_PRIVATE_TARGETS not set)', () => {
+  let t: TestApp;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let org: RoleOrg;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    receiver = await new WebhookReceiver().start();
+    database = await createTestDatabase();
+    // What production requires, and nothing about webhook targets: the default is the parsed one.
+    t = await createTestApp({
+      databaseUrl: database.url,
+      env: {
+        NODE_ENV: 'production',
+        DATABASE_URL: database.url,
+        SMTP_URL: 'smtp://127.0.0.1:9',
+        APP_URL: 'https://tasklane.example.com',
+        JWT_SECRET: randomBytes(30).toString('base64url'),
+        JOB_POLL_INTERVAL_MS: '500',
+      },
+    });
+    org = await createRoleOrg(t, 'Production Hook Org');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await database?.drop();
+    await receiver?.stop();
+  });
+
+  // org.deleted: no event of these tests goes to the public address the accepted ones name.
+  const create = (url: string): Promise<Response> =>
+    client(t, org.users.admin).post(webhooksUrl(org.orgId), { url, events: ['org.deleted'] });
+  const webhookCount = async (): Promise<number> =>
+    (await t.dataSource.query('SELECT count(*)::int AS n FROM webhooks'))[0].n;
+
+  it('runs in production with the flag unset (so false)', () => {
+    expect(t.config.isProduction).toBe(true);
+    expect(t.config.env.WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(false);
+  });
+
+  it.each([
+    ['the local receiver (http, loopback)', () => `${receiver.url}/hooks`, 'url must be an https URL'],
+    ['http to a public address', () => 'http://93.184.216.34/hook', 'url must be an https URL'],
+    ['https to loopback', () => 'https://127.0.0.1/hook', 'target refused: private address'],
+    ['https to 10/8', () => 'https://10.0.0.1/', 'target refused: private address'],
+    ['https to cloud metadata', () => 'https://169.254.169.254/latest/meta-data/', 'target refused: private address'],
+    ['https to IPv6 loopback', () => 'https://[::1]/', 'target refused: private address'],
+    ['a name resolving to loopback', () => 'https://localhost/hook', 'target refused: private address'],
+  ])('POST %s: 400 naming url, nothing created', async (_label, url, message) => {
+    const before = await webhookCount();
+    const error = expectValidationFailed(await create(url()), ['url']);
+    expect(error.details).toEqual([{ field: 'url', message }]);
+    expect(await webhookCount()).toBe(before);
+  });
+
+  it('a public https URL is accepted; a PATCH to a private one is refused', async () => {
+    const webhook = expectData<WebhookBody>(await create('https://93.184.216.34/hook'), 201);
+    const error = expectValidationFailed(
+      await client(t, org.users.admin).patch(webhookUrl(webhook.id), { url: `${receiver.url}/patched` }),
+      ['url'],
+    );
+    expect(error.details).toEqual([{ field: 'url', message: 'url must be an https URL' }]);
+    expect(expectData<WebhookBody>(await client(t, org.users.admin).get(webhookUrl(webhook.id))).url).toBe(
+      'https://93.184.216.34/hook',
+    );
+  });
+
+  it('checked again at delivery: a stored loopback URL is not contacted', async () => {
+    const webhook = expectData<WebhookBody>(await create('https://93.184.216.34/hook'), 201);
+    await t.dataSource.query('UPDATE webhooks SET url = $2 WHERE id = $1', [
+      webhook.id,
+      `${receiver.url}/prod`.replace('http:', 'https:'),
+    ]);
+    const delivery = expectData<DeliveryBody>(
+      await client(t, org.users.admin).post(`${webhookUrl(webhook.id)}/ping`, {}),
+      202,
+    );
+    let log: DeliveryBody | undefined;
+    for (let i = 0; i < 50 && !log?.attempts; i++) {
+      await sleep(100);
+      log = expectItems<DeliveryBody>(await client(t, org.users.admin).get(deliveriesUrl(webhook.id))).find(
+        (d) => d.id === delivery.id,
+      );
+    }
+    expect(log).toMatchObject({ attempts: 1, lastStatusCode: null, lastError: 'target refused: private address' });
     expect(receiver.received).toEqual([]);
   });
 });
