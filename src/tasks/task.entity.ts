@@ -28,7 +28,8 @@ export const TASK_PRIORITY_RANK: Record<TaskPriority, number> = { low: 1, medium
 @Index('tasks_status_idx', ['projectId', 'status'])
 @Index('tasks_org_status_idx', ['orgId', 'status'])
 @Index('tasks_assignee_idx', ['assigneeId'], { where: 'assignee_id IS NOT NULL' })
-@Index('tasks_labels_idx', ['labels'], { type: 'gin' })
+// GIN over (project_id, labels) needs the btree_gin extension, which synchronize cannot create; the migration does.
+@Index('tasks_project_labels_idx', { synchronize: false })
 @Index('tasks_search_idx', ['search'], { type: 'gin' })
 export class Task extends VersionedEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'tasks_pkey' })

@@ -10,6 +10,7 @@ import { ApiKeysAndActorTypes1764700000000 } from './1764700000000-api-keys-and-
 import { Webhooks1764800000000 } from './1764800000000-webhooks';
 import { PlanCachedLookups1764900000000 } from './1764900000000-plan-cached-lookups';
 import { ListIndexPaths1765000000000 } from './1765000000000-list-index-paths';
+import { OrderedFilterIndexes1765100000000 } from './1765100000000-ordered-filter-indexes';
 
 /** Every migration, in order. A new migration is added here as well as in this folder. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   Webhooks1764800000000,
   PlanCachedLookups1764900000000,
   ListIndexPaths1765000000000,
+  OrderedFilterIndexes1765100000000,
 ];
