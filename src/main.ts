@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { describeError } from './logging/logger';
 import { CLOSE_GRACE_MS, shutDownGracefully, trackInFlight } from './lifecycle/graceful-shutdown';
 import { prepareRuntime, startupFailure } from './runtime';
 
@@ -31,7 +32,7 @@ async function bootstrap(): Promise<void> {
       .then(() => embedded?.stop())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
-        console.error('Shutdown failed', error);
+        console.error(`Shutdown failed: ${describeError(error)}`);
         process.exit(1);
       });
   };

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { AppConfig, dataDir, developmentJwtSecret, loadEnvironment } from './config/app-config';
 import { EnvError } from './config/env.schema';
+import { describeError } from './logging/logger';
 import {
   EmbeddedDatabase,
   EmbeddedPostgresMissingError,
@@ -36,10 +37,14 @@ export async function prepareRuntime(log: (line: string) => void = console.log):
 }
 
 /**
- * What an entry point (main.ts, cli.ts) prints for an error that stopped it starting: the
- * message alone for a problem of the operator's to fix (a bad variable, no embedded PostgreSQL
- * installed), the error with its stack for anything else.
+ * What an entry point (main.ts, cli.ts) prints for an error that stopped it: the message alone
+ * for a problem of the operator's to fix (a bad variable, named; no embedded PostgreSQL
+ * installed), anything else as describeError writes it (its class, code, message and stack, and
+ * its cause): a database error's SQL, parameter values (an argon2 hash, an email) and driver
+ * detail are not printed, as they are not logged.
  */
-export function startupFailure(error: unknown): unknown {
-  return error instanceof EnvError || error instanceof EmbeddedPostgresMissingError ? error.message : error;
+export function startupFailure(error: unknown): string {
+  return error instanceof EnvError || error instanceof EmbeddedPostgresMissingError
+    ? error.message
+    : describeError(error);
 }

@@ -20,10 +20,10 @@ interface Run {
 async function cli(
   args: string[],
   databaseUrl: string,
-  options: { stdin?: string; env?: Record<string, string> } = {},
+  options: { stdin?: string; env?: Record<string, string>; entry?: string } = {},
 ): Promise<Run> {
   const child = runSource(
-    'src/cli.ts',
+    options.entry ?? 'src/cli.ts',
     args,
     { DATABASE_URL: databaseUrl, ...options.env },
     options.stdin === undefined ? 'ignore' : 'pipe',
@@ -333,6 +333,63 @@ describe('npm run cli', () => {
       },
       60_000,
     );
+
+    it('an admin insert the database refuses (create-admin, and ADMIN_EMAIL at boot) exits 1 with the reason, never the SQL, its values or the detail', async () => {
+      // Its own database, so that the trigger refusing every new user stays there.
+      const frozen = await fresh();
+      expect((await cli(['migrate'], frozen)).code).toBe(0);
+      await query(
+        frozen,
+        `CREATE FUNCTION refuse_new_users() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           RAISE EXCEPTION 'new users are refused here'
+             USING DETAIL = format('Key (email)=(%s) hash %s', NEW.email, NEW.password_hash),
+                   HINT = format('email %s', NEW.email);
+         END $$`,
+      );
+      await query(
+        frozen,
+        `CREATE TRIGGER refuse_new_users BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION refuse_new_users()`,
+      );
+      const password = 'a secret admin password';
+      const expectReasonOnly = (run: Run, email: string): void => {
+        const printed = run.stdout + run.stderr;
+        expect(run.code).toBe(1);
+        for (const secret of ['$argon2', 'INSERT INTO', email, email.toLowerCase(), password, 'Key (email)']) {
+          expect(printed).not.toContain(secret);
+        }
+        // none of the fields util.inspect prints for a QueryFailedError
+        expect(printed).not.toMatch(/^\s*(query|parameters|driverError|detail|hint|where|routine):/m);
+        // the reason, on a line of its own: the error's class, its SQLSTATE and PostgreSQL's message
+        expect(printed.split('\n')).toContain('QueryFailedError [P0001]: new users are refused here');
+      };
+      try {
+        const created = await cli(
+          ['create-admin', '--email', 'Frozen@Example.com', '--name', 'Frozen', '--password-stdin'],
+          frozen,
+          { stdin: `${password}\n` },
+        );
+        expectReasonOnly(created, 'Frozen@Example.com');
+        // The server (src/main.ts) creating ADMIN_EMAIL at boot, its logs on (JSON lines on stdout).
+        const booted = await cli([], frozen, {
+          entry: 'src/main.ts',
+          env: {
+            PORT: '0',
+            HOST: '127.0.0.1',
+            LOG_LEVEL: 'info',
+            ADMIN_EMAIL: 'boot@example.com',
+            ADMIN_PASSWORD: password,
+            MIGRATIONS_RUN: 'false',
+            JOB_WORKERS: 'false',
+          },
+        });
+        expectReasonOnly(booted, 'boot@example.com');
+        expect(await query(frozen, `SELECT id FROM users`)).toEqual([]);
+      } finally {
+        await query(frozen, 'DROP TRIGGER refuse_new_users ON users');
+        await query(frozen, 'DROP FUNCTION refuse_new_users()');
+      }
+    }, 60_000);
 
     it('seed-demo creates the demo data once', async () => {
       const first = await cli(['seed-demo'], url);

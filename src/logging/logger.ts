@@ -48,6 +48,32 @@ export function serializeError(error: unknown, depth = 0): LoggedError {
 }
 
 /**
+ * An error as a process prints it when it stops (main.ts and cli.ts, on standard error): what
+ * serializeError keeps, as text. The first line is the reason, `QueryFailedError [P0001]: …`
+ * (its class, its code, its message); then the stack's frames; then the errors an
+ * AggregateError holds (a connection refused on each address), one line each, and the cause,
+ * the same way. Never the SQL, its parameters nor the driver's detail or hint, which
+ * util.inspect (and so console.error) of a database error prints.
+ */
+export function describeError(error: unknown): string {
+  return describeLines(error, '', 0).join('\n');
+}
+
+function describeLines(error: unknown, prefix: string, depth: number): string[] {
+  const { type, code, message, stack } = serializeError(error, Infinity); // no cause: it follows
+  const lines = [`${prefix}${type}${code === undefined ? '' : ` [${code}]`}${message ? `: ${message}` : ''}`];
+  if (depth >= 3) return lines;
+  // Only the frames: the stack's first lines repeat the message as it was when it was thrown.
+  for (const line of stack?.split('\n') ?? []) if (/^\s+at /.test(line)) lines.push(line);
+  if (error instanceof AggregateError && Array.isArray(error.errors)) {
+    for (const each of error.errors.slice(0, 10)) lines.push(describeLines(each, '  - ', 3)[0]);
+  }
+  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+  if (cause !== undefined) lines.push(...describeLines(cause, 'Caused by: ', depth + 1));
+  return lines;
+}
+
+/**
  * The process's root pino logger: JSON lines on stdout, or on `stream` (LoggingModule gives the
  * pretty-printing one on a developer's terminal, log-format.ts). It does not redact: only the
  * request line, built from known fields, is written with it. Everything else logs through
