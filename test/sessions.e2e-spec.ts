@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import type { Response } from 'supertest';
 import { SessionActivity } from '../src/sessions/session-activity';
 import {
@@ -182,6 +184,43 @@ describe('sessions (contract §20)', () => {
       const stored = sessions.find((s) => s.id === long.sessionId)!;
       expect(stored.userAgent).toBe(`Agent/${'x'.repeat(600)}`.slice(0, 512));
       expect(sessions.find((s) => s.id === none)!.userAgent).toBeNull();
+    });
+
+    it('keeps printable ASCII of the user agent (a tab a space, other runs one "?"), and an address only if it is one', async () => {
+      const user = await newUser();
+      // Node sends (and the server reads) header characters as Latin-1 bytes: \u00c3\u00a9 is UTF-8 é.
+      const odd = await signIn(user, 'Mozilla/5.0 Caf\u00c3\u00a9\tApp\u00ff\u0080/1.0 \u00e9', '203.0.113.40');
+      // TRUST_PROXY=1 trusts one proxy: the test client, here forging what a proxy would append.
+      const forged = await signIn(user, 'Forged/1.0', '<b>not-an-address</b>');
+      const sessions = await list(odd.accessToken);
+      expect(sessions.find((s) => s.id === odd.sessionId)).toMatchObject({
+        userAgent: 'Mozilla/5.0 Caf? App?/1.0 ?',
+        ip: '203.0.113.40',
+      });
+      expect(await row(odd.sessionId)).toMatchObject({ user_agent: 'Mozilla/5.0 Caf? App?/1.0 ?' });
+      expect(sessions.find((s) => s.id === forged.sessionId)).toMatchObject({ userAgent: 'Forged/1.0', ip: null });
+
+      // Other control characters never reach the app: Node's parser answers 400 itself.
+      const { port } = a.server.address() as AddressInfo;
+      const body = JSON.stringify({ email: user.email, password: user.password });
+      const raw = Buffer.concat([
+        Buffer.from(
+          `POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nUser-Agent: Agent`,
+          'latin1',
+        ),
+        Buffer.from([0x01, 0x1b]),
+        Buffer.from(`/1.0\r\n\r\n${body}`, 'latin1'),
+      ]);
+      const response = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(raw));
+        let received = '';
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+      expect(response.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect((await list(odd.accessToken)).length).toBe(sessions.length);
     });
 
     it('a refresh keeps the sign-in’s user agent and address and moves lastUsedAt', async () => {
