@@ -89,23 +89,33 @@ describe('npm run cli', () => {
       const reverted = await cli(['migrate:revert'], url);
       expect(reverted).toMatchObject({ code: 0, stdout: 'Reverted the last migration\n' });
       expect(await applied(url)).toEqual(ALL.slice(0, -1));
-      // the last migration's down() ran: its list indexes are gone, the rest (the plan-cached
-      // lookup functions of the migration before it, the webhooks table) stays
-      const LIST_INDEXES = [
-        'audit_events_org_api_key_idx',
-        'audit_events_org_entity_id_idx',
-        'audit_events_org_entity_type_idx',
-        'tasks_org_due_desc_idx',
-        'tasks_project_due_desc_idx',
+      // the last migration's down() ran: the audit indexes without their tie-breaker again, the
+      // entity index back, the labels index on labels alone; the rest (the list indexes of the
+      // migration before it, the plan-cached lookups, the webhooks table) stays
+      const CHANGED = [
+        'audit_events_action_idx',
+        'audit_events_actor_idx',
+        'audit_events_entity_idx',
+        'tasks_labels_idx',
+        'tasks_project_labels_idx',
       ];
       const indexes = async () =>
         (
+          await query<{ indexname: string; indexdef: string }>(
+            url,
+            `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND indexname = ANY ($1) ORDER BY indexname`,
+            [CHANGED],
+          )
+        ).map((i) => `${i.indexname}: ${i.indexdef.replace(/^.* USING /, '')}`);
+      const listIndexes = async () =>
+        (
           await query<{ indexname: string }>(
             url,
-            `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname = ANY ($1) ORDER BY indexname`,
-            [LIST_INDEXES],
+            `SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname IN
+               ('audit_events_org_api_key_idx', 'audit_events_org_entity_id_idx', 'audit_events_org_entity_type_idx',
+                'tasks_org_due_desc_idx', 'tasks_project_due_desc_idx')`,
           )
-        ).map((i) => i.indexname);
+        ).length;
       const functions = async () =>
         (
           await query<{ proname: string }>(
@@ -123,12 +133,23 @@ describe('npm run cli', () => {
           )
         ).length;
       const lookups = ['project_for_principal', 'role_in_org', 'role_on_task', 'task_for_principal'];
-      expect(await indexes()).toEqual([]);
+      expect(await indexes()).toEqual([
+        'audit_events_action_idx: btree (org_id, action, created_at)',
+        'audit_events_actor_idx: btree (org_id, actor_id, created_at)',
+        'audit_events_entity_idx: btree (org_id, entity_type, entity_id, created_at)',
+        'tasks_labels_idx: gin (labels)',
+      ]);
+      expect(await listIndexes()).toBe(5);
       expect(await functions()).toEqual(lookups);
       expect(await webhookTables()).toBe(1);
       expect((await cli(['migrate'], url)).code).toBe(0);
       expect(await applied(url)).toEqual(ALL);
-      expect(await indexes()).toEqual(LIST_INDEXES);
+      expect(await indexes()).toEqual([
+        'audit_events_action_idx: btree (org_id, action, created_at, id)',
+        'audit_events_actor_idx: btree (org_id, actor_id, created_at, id)',
+        'tasks_project_labels_idx: gin (project_id, labels)',
+      ]);
+      expect(await listIndexes()).toBe(5);
       expect(await functions()).toEqual(lookups);
     }, 60_000);
 
