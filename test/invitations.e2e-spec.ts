@@ -10,6 +10,8 @@ import {
   ISO_UTC,
   UUID,
 } from './support/envelope';
+import { INVITATION_TTL_SECONDS } from '../src/invitations/invitations.service';
+import { MAIL_RETRY_DELAY_MAX_SECONDS } from '../src/mail/mailer';
 import { CapturedMail, MailCapture } from './support/mail-capture';
 import { auditRows } from './support/orgs-helpers';
 import { client, createRoleOrg, RoleOrg } from './support/pt-helpers';
@@ -557,28 +559,96 @@ describe('invitations (§16)', () => {
       }
     });
 
+    it('retries mail for as long as an invitation link lives, backing off to hourly (the policy pgboss.queue holds)', async () => {
+      const [queue] = await t.dataSource.query(
+        `SELECT retry_limit, retry_delay, retry_backoff, expire_seconds, retention_minutes
+           FROM pgboss.queue WHERE name = 'mail.send'`,
+      );
+      // MAIL_RETRY_DELAY_SECONDS=1 here (10 by default: src/mail/mailer.spec.ts)
+      expect(queue).toMatchObject({ retry_delay: 1, retry_backoff: true, expire_seconds: 120 });
+      // pg-boss 10 (plans.js, failJobs): wait n is retry_delay × 2^min(16, n + 1) / 2 × (1 + random());
+      // the job queue waits MAIL_RETRY_DELAY_MAX_SECONDS instead once that could be exceeded.
+      let shortest = 0;
+      let longest = 0;
+      for (let n = 0; n < queue.retry_limit; n++) {
+        const backoff = queue.retry_delay * 2 ** Math.min(16, n + 1);
+        shortest += backoff > MAIL_RETRY_DELAY_MAX_SECONDS ? MAIL_RETRY_DELAY_MAX_SECONDS : backoff / 2;
+        longest += Math.min(backoff, MAIL_RETRY_DELAY_MAX_SECONDS);
+      }
+      expect(MAIL_RETRY_DELAY_MAX_SECONDS).toBe(3600);
+      expect(shortest).toBeGreaterThanOrEqual(INVITATION_TTL_SECONDS);
+      expect(longest).toBeLessThan(INVITATION_TTL_SECONDS + 2 * 3600);
+      // a job still waiting for a retry is kept (not archived) until well past its last one
+      expect(queue.retention_minutes * 60).toBeGreaterThan(longest + (queue.retry_limit + 1) * queue.expire_seconds);
+    });
+
     it('delays mail through an SMTP outage and loses none', async () => {
       await mail.stop();
-      const emails = [uniqueEmail('outage'), uniqueEmail('outage')];
+      const emails = [uniqueEmail('outage'), uniqueEmail('outage'), uniqueEmail('outage')];
+      const [{ since }] = await t.dataSource.query('SELECT now() AS since');
+      /** This test's mail jobs waiting for a retry: the wait each was given after its last failure. */
+      const retrying = async (): Promise<
+        { id: string; retryCount: number; wait: number; backoff: boolean; delay: number }[]
+      > =>
+        t.dataSource.query(
+          `SELECT id, retry_count AS "retryCount", EXTRACT(epoch FROM start_after - started_on)::float8 AS wait,
+                  retry_backoff AS backoff, retry_delay AS delay
+             FROM pgboss.job WHERE name = 'mail.send' AND state = 'retry' AND created_on >= $1`,
+          [since],
+        );
+      /** Each job → the wait it was given after each failure; `jumped`: the one moved to its 13th attempt. */
+      const waits = new Map<string, number[]>();
+      let jumped: string | undefined;
+      let capped: Awaited<ReturnType<typeof retrying>>[number] | undefined;
+      const watchUntil = async (done: () => boolean): Promise<void> => {
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline && !done()) {
+          await sleep(100);
+          for (const job of await retrying()) {
+            if (job.id === jumped) {
+              if (job.retryCount === 12) capped = job;
+              continue;
+            }
+            const seen = waits.get(job.id) ?? [];
+            if (job.retryCount === seen.length) waits.set(job.id, [...seen, job.wait]);
+          }
+        }
+      };
       try {
         for (const email of emails) expectData(await invite(org.users.admin, { email, role: 'viewer' }), 201);
         // the first attempts fail (connection refused) and are put back for a retry
-        const deadline = Date.now() + 10_000;
-        let retrying = 0;
-        while (Date.now() < deadline && retrying < emails.length) {
-          await sleep(200);
-          const [row] = await t.dataSource.query(
-            `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'mail.send' AND state = 'retry'`,
-          );
-          retrying = row.n;
+        await watchUntil(() => waits.size === emails.length);
+        expect(waits.size).toBe(emails.length);
+        // One job jumps to its 13th attempt: after it pg-boss alone would wait 2^13 / 2 to 2^13 s,
+        // the job queue waits the hour it bounds mail retries to.
+        // (TypeORM answers an UPDATE with [rows, count])
+        const [moved] = await t.dataSource.query(
+          `UPDATE pgboss.job SET retry_count = 11, start_after = now()
+            WHERE id = (SELECT id FROM pgboss.job WHERE id = ANY($1) AND state = 'retry' AND retry_count = 0 LIMIT 1)
+            RETURNING id`,
+          [[...waits.keys()]],
+        );
+        expect(moved).toHaveLength(1);
+        jumped = moved[0].id as string;
+        waits.delete(jumped);
+        // the others fail again 1 to 2 s later, and are given 2 to 4 s: the waits double
+        await watchUntil(() => capped !== undefined && [...waits.values()].every((w) => w.length === 2));
+        expect([...waits.values()].map((w) => w.length)).toEqual([2, 2]);
+        for (const [first, second] of waits.values()) {
+          expect(first).toBeGreaterThanOrEqual(1);
+          expect(first).toBeLessThan(2.5);
+          expect(second).toBeGreaterThanOrEqual(2);
+          expect(second).toBeLessThan(4.5);
         }
-        expect(retrying).toBeGreaterThanOrEqual(emails.length);
+        expect(capped).toMatchObject({ backoff: false, delay: 3600 });
+        expect(capped!.wait).toBeGreaterThanOrEqual(3600);
+        expect(capped!.wait).toBeLessThan(3600.5);
         // the failures are recorded without the address (the payload is sealed, and so is the error)
         const [outputs] = await t.dataSource.query(
-          `SELECT count(*) FILTER (WHERE output::text LIKE $1 OR output::text LIKE $2)::int AS addressed,
+          `SELECT count(*) FILTER (WHERE output::text LIKE ANY($1))::int AS addressed,
                   count(*) FILTER (WHERE output->>'message' ~ '^(ESOCKET|ECONNREFUSED)')::int AS refused
              FROM pgboss.job WHERE name = 'mail.send' AND state = 'retry'`,
-          [`%${emails[0]}%`, `%${emails[1]}%`],
+          [emails.map((email) => `%${email}%`)],
         );
         expect(outputs).toEqual({ addressed: 0, refused: expect.any(Number) });
         expect(outputs.refused).toBeGreaterThanOrEqual(emails.length);
@@ -589,6 +659,8 @@ describe('invitations (§16)', () => {
       } finally {
         await mail.start();
       }
+      // the job given an hour's wait is due again now, so that its mail goes out with the others'
+      if (jumped) await t.dataSource.query('UPDATE pgboss.job SET start_after = now() WHERE id = $1', [jumped]);
       for (const email of emails)
         expect((await mail.waitFor(email, { timeoutMs: 20_000 })).subject).toContain('Invite Org');
       // /metrics saw the failed attempts and the successes

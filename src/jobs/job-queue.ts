@@ -11,6 +11,11 @@ export const JOB_SCHEMA = 'pgboss';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg-boss publishes it only as this file
 const JOB_SCHEMA_VERSION = (require('pg-boss/version.json') as { schema: number }).schema;
 const SCHEMA_POLL_MS = 2000;
+/** pg-boss 10 bounds the backoff exponent: wait n is at most retryDelay × 2^16 (plans.js, failJobs). */
+const MAX_BACKOFF_EXPONENT = 16;
+/** How long pg-boss keeps a job that waits to start or to be retried, by default (`keep_until`). */
+const DEFAULT_RETENTION_SECONDS = 14 * 86400;
+const DAY_SECONDS = 86400;
 /** At shutdown, how long the jobs in hand may take to finish; one cut off is retried after its timeout. */
 const STOP_TIMEOUT_MS = 3000;
 
@@ -35,6 +40,12 @@ export interface JobKind<Data extends object> {
   retryLimit: number;
   /** Seconds before the first retry; each further retry waits about twice as long (backoff). */
   retryDelaySeconds: number;
+  /**
+   * The longest wait between two attempts: the backoff doubles the wait up to it, then the job is
+   * retried this often (pg-boss 10 has no such bound: its waits double up to `retryDelay × 2^16`).
+   * None by default.
+   */
+  retryDelayMaxSeconds?: number;
   /** How long one attempt may run before it counts as failed (and is retried). */
   timeoutSeconds: number;
   /** Its data is encrypted at rest in the queue (it holds secrets or personal data). */
@@ -42,6 +53,63 @@ export interface JobKind<Data extends object> {
   /** Jobs of this kind one process works at once (default 1). */
   concurrency?: number;
   handle(data: Data): Promise<void>;
+}
+
+/** What decides when a failed job is retried, and for how long. */
+export type RetryPolicy = Pick<JobKind<object>, 'retryLimit' | 'retryDelaySeconds' | 'retryDelayMaxSeconds'>;
+
+/**
+ * Whether the wait after attempt `retryCount + 1` fails is the fixed `retryDelayMaxSeconds`: once
+ * pg-boss's backoff could wait longer than it.
+ */
+function cappedAt(policy: Omit<RetryPolicy, 'retryLimit'>, retryCount: number): boolean {
+  const { retryDelayMaxSeconds: max } = policy;
+  const delay = Math.max(1, policy.retryDelaySeconds);
+  return max !== undefined && delay * 2 ** Math.min(MAX_BACKOFF_EXPONENT, retryCount + 1) > max;
+}
+
+/**
+ * The wait, in seconds, before the retry that follows a failure of attempt `retryCount + 1`:
+ * pg-boss 10's backoff (`retryDelay × 2^min(16, retryCount + 1) / 2 × (1 + random())`), or
+ * `retryDelayMaxSeconds` from the first failure whose backoff could exceed it.
+ */
+export function retryWaitSeconds(
+  policy: Omit<RetryPolicy, 'retryLimit'>,
+  retryCount: number,
+): { min: number; max: number } {
+  if (cappedAt(policy, retryCount)) return { min: policy.retryDelayMaxSeconds!, max: policy.retryDelayMaxSeconds! };
+  const longest = Math.max(1, policy.retryDelaySeconds) * 2 ** Math.min(MAX_BACKOFF_EXPONENT, retryCount + 1);
+  return { min: longest / 2, max: longest };
+}
+
+/** From the first attempt's failure to the last retry: the sum of the waits, in seconds. */
+export function retrySpanSeconds(policy: RetryPolicy): { min: number; max: number } {
+  let min = 0;
+  let max = 0;
+  for (let retryCount = 0; retryCount < policy.retryLimit; retryCount++) {
+    const wait = retryWaitSeconds(policy, retryCount);
+    min += wait.min;
+    max += wait.max;
+  }
+  return { min, max };
+}
+
+/** The fewest retries whose waits add up to at least `spanSeconds`, whatever the randomness. */
+export function retryLimitToSpan(spanSeconds: number, policy: Omit<RetryPolicy, 'retryLimit'>): number {
+  let retryLimit = 0;
+  for (let span = 0; span < spanSeconds; retryLimit++) span += retryWaitSeconds(policy, retryLimit).min;
+  return retryLimit;
+}
+
+/**
+ * How long the queue keeps a job waiting to start or to be retried (pg-boss's `keep_until`, counted
+ * from when it was first due; past it, a job still waiting is archived and never worked): pg-boss's
+ * 14 days, or longer for a kind whose retries span longer — its waits, every attempt running to its
+ * timeout, and a day to spare.
+ */
+export function retentionSeconds(kind: RetryPolicy & Pick<JobKind<object>, 'timeoutSeconds'>): number {
+  const longest = retrySpanSeconds(kind).max + (kind.retryLimit + 1) * kind.timeoutSeconds + DAY_SECONDS;
+  return Math.max(DEFAULT_RETENTION_SECONDS, Math.ceil(longest));
 }
 
 /**
@@ -110,6 +178,9 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   /** Registers a kind of job; call from a provider's constructor. */
   define<Data extends object>(kind: JobKind<Data>): JobKind<Data> {
     if (this.started || this.waiting) throw new Error(`Job kind ${kind.name} defined after the queue started`);
+    if (kind.retryDelayMaxSeconds !== undefined && kind.retryDelayMaxSeconds < kind.retryDelaySeconds) {
+      throw new Error(`Job kind ${kind.name}: retryDelayMaxSeconds is less than retryDelaySeconds`);
+    }
     this.kinds.set(kind.name, kind as unknown as JobKind<object>);
     return kind;
   }
@@ -228,6 +299,8 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
       retryDelay: kind.retryDelaySeconds,
       retryBackoff: true,
       expireInSeconds: kind.timeoutSeconds,
+      // Stated rather than left to pg-boss's default: a job must outlive its last retry.
+      retentionMinutes: Math.ceil(retentionSeconds(kind) / 60),
     };
     for (let attempt = 1; ; attempt++) {
       if (await this.boss.getQueue(kind.name)) return this.boss.updateQueue(kind.name, policy);
@@ -290,6 +363,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
 
   private async attempt(kind: JobKind<object>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
     const tally = this.tally(kind.name);
+    await this.capRetryDelay(kind, job);
     try {
       const { data } = job as PgBoss.JobWithMetadata<object & { sealed?: string }>;
       await kind.handle(kind.sealed ? this.sealing.open<object>(data.sealed!) : data);
@@ -308,6 +382,30 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
       const bare = new Error(failureKind(error));
       bare.stack = bare.message;
       throw bare;
+    }
+  }
+
+  /**
+   * pg-boss 10 has no longest wait (`retryDelayMax` came with 11, timgit/pg-boss#441): once the
+   * backoff could wait longer than `retryDelayMaxSeconds`, this switches the job to fixed waits of
+   * that length, on its own row (pg-boss computes a retry's start from the failed job's
+   * `retry_delay` and `retry_backoff`). Done when the attempt starts, so that it holds however the attempt fails
+   * (the handler throws, times out, or its process dies), and once per job. Should the update
+   * fail, this attempt's retry waits up to twice the bound, and the next attempt tries again.
+   */
+  private async capRetryDelay(kind: JobKind<object>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
+    const max = kind.retryDelayMaxSeconds;
+    if (max === undefined || !job.retryBackoff || job.retryCount >= job.retryLimit) return;
+    if (!cappedAt({ retryDelaySeconds: job.retryDelay, retryDelayMaxSeconds: max }, job.retryCount)) return;
+    try {
+      await this.boss
+        .getDb()
+        .executeSql(
+          `UPDATE ${JOB_SCHEMA}.job SET retry_backoff = false, retry_delay = $3 WHERE name = $1 AND id = $2`,
+          [kind.name, job.id, max],
+        );
+    } catch (error) {
+      this.logger.warn(`Job ${kind.name} ${job.id}: its retry delay could not be bounded: ${(error as Error).message}`);
     }
   }
 
