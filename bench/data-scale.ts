@@ -419,7 +419,7 @@ far more of an index than the page needs:
   and the GIN index is used (ANALYZE of tasks takes a few seconds longer).
 - **\`priority\` filter with \`sort=priority\`**: the filter compared \`priority\` while the sort reads
   \`priority_rank\`, so \`priority=high&sort=priority\` walked through every low and medium task first (132× at
-  1M in the project, 187× org-wide). tasks.repository.ts now filters on \`priority_rank\` (the same rows;
+  1M in the project, 186× org-wide). tasks.repository.ts now filters on \`priority_rank\` (the same rows;
   the statement count is unchanged): the index is entered at the wanted rank.
 
 test/query-plans.e2e-spec.ts pins the index of every request above on 100,000 tasks.

@@ -29,7 +29,7 @@ export class User extends VersionedEntity {
   @Column({ type: 'text', default: 'user' })
   role: PlatformRole;
 
-  /** Where the avatar's file is stored; read and written with SQL by the avatar service. */
+  /** Where the avatar's file is stored; read and written by UsersRepository for the avatar service (not selected by default). */
   @Column({ name: 'avatar_key', type: 'text', nullable: true, select: false })
   avatarKey: string | null;
 
