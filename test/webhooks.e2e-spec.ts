@@ -722,8 +722,10 @@ describe('webhook targets with WEBHOOK_ALLOW_PRIVATE_TARGETS=false (the producti
     await receiver?.stop();
   });
 
+  // org.deleted: no event of these tests is sent to the public address the accepted ones name
+  // (tests reach only loopback); a ping is sent whatever the filter.
   const create = (url: string): Promise<Response> =>
-    client(t, org.users.admin).post(webhooksUrl(org.orgId), { url, events: ['*'] });
+    client(t, org.users.admin).post(webhooksUrl(org.orgId), { url, events: ['org.deleted'] });
 
   it.each([
     ['http, even to a public address', 'http://93.184.216.34/hook', 'url must be an https URL'],
