@@ -44,6 +44,19 @@ const CODES_BY_STATUS: Record<number, string[]> = {
 };
 
 type Examples = Record<string, { value: { error: { status: number; code: string; requestId: string } } }>;
+type Schema = {
+  $ref?: string;
+  type?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  example?: unknown;
+};
+
+/** The routes of §16–§20: invitations, password reset, API keys, webhooks, sessions. */
+const RECENT_ROUTES =
+  /^\/api\/v1\/((orgs\/\{orgId\}\/)?(invitations|api-keys|webhooks)|auth\/(password-reset|sessions))(\/|$)/;
+/** What those routes answer with, besides their own resources: the membership an accepted invitation makes. */
+const OTHER_RESOURCES = new Set(['MemberResponse']);
 type Document = {
   paths: Record<
     string,
@@ -54,9 +67,15 @@ type Document = {
           string,
           { content?: Record<string, { schema?: { $ref?: string }; examples?: Examples; example?: unknown }> }
         >;
+        /** A webhook subscription's: the delivery POSTed to the subscribed URL. */
+        callbacks?: Record<
+          string,
+          Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> } }>>
+        >;
       }
     >
   >;
+  components: { schemas: Record<string, Schema> };
 };
 
 // The served document passes spectral (oas + OWASP) and redocly with no errors and no warnings.
@@ -122,6 +141,60 @@ describe('the served OpenAPI document', () => {
       }
     }
     expect(checked).toBeGreaterThan(400);
+  });
+
+  it('gives every property of the §16–§20 success bodies, and of the webhook event they send, an example', () => {
+    const { schemas } = document.components;
+    const nameOf = (ref: string): string => ref.replace('#/components/schemas/', '');
+    // The data of each 2xx envelope of those routes, and the body of the webhook callback.
+    const bodies = new Set<string>();
+    for (const [path, item] of Object.entries(document.paths)) {
+      if (!RECENT_ROUTES.test(path)) continue;
+      for (const operation of Object.values(item)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const envelope = response.content?.['application/json']?.schema?.$ref;
+          if (!/^2\d\d$/.test(status) || !envelope) continue;
+          const data = schemas[nameOf(envelope)].properties!.data;
+          bodies.add(nameOf((data.items ?? data).$ref!));
+        }
+        for (const expression of Object.values(operation.callbacks ?? {})) {
+          for (const callback of Object.values(expression)) {
+            for (const { requestBody } of Object.values(callback)) {
+              const ref = requestBody?.content?.['application/json']?.schema?.$ref;
+              if (ref) bodies.add(nameOf(ref));
+            }
+          }
+        }
+      }
+    }
+    // Each property has an example, but one that is an object schema of its own (or a list of
+    // them): that schema's properties are checked instead.
+    const checked = new Set<string>();
+    const missing: string[] = [];
+    const check = (name: string): void => {
+      if (checked.has(name) || OTHER_RESOURCES.has(name)) return;
+      checked.add(name);
+      for (const [property, schema] of Object.entries(schemas[name].properties ?? {})) {
+        const ref = (schema.items ?? schema).$ref;
+        if (ref && schemas[nameOf(ref)].type === 'object') check(nameOf(ref));
+        else if (!('example' in schema)) missing.push(`${name}.${property}`);
+      }
+    };
+    for (const name of bodies) check(name);
+    expect(missing).toEqual([]);
+    expect([...checked].sort()).toEqual([
+      'ApiKeyResponse',
+      'CreatedApiKeyResponse',
+      'CreatedWebhookResponse',
+      'InvitationPreviewResponse',
+      'InvitationResponse',
+      'PasswordResetRequestedResponse',
+      'SessionResponse',
+      'WebhookDeliveryResponse',
+      'WebhookEvent',
+      'WebhookEventActor',
+      'WebhookResponse',
+    ]);
   });
 
   it('serves the same document as YAML at /docs/openapi.yaml, and nothing at /docs-yaml', async () => {

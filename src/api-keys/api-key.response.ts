@@ -5,10 +5,10 @@ import type { ApiKeyRow } from './api-keys.repository';
 import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class ApiKeyResponse {
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '9c4e2a7b-5d1f-4c3a-8b6e-2f0d9a1c7e54' })
   id: string;
 
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c' })
   orgId: string;
 
   @ApiProperty({ minLength: 1, maxLength: 100, pattern: STRING_PATTERNS.nonBlankText, example: 'CI pipeline' })
@@ -31,11 +31,12 @@ export class ApiKeyResponse {
     format: 'uuid',
     maxLength: 36,
     nullable: true,
+    example: '8e2f4a6c-1b3d-4e5f-9a7b-0c2d4e6f8a1b',
     description: 'The person who created it (null once that account no longer exists at all)',
   })
   createdBy: string | null;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
   createdAt: string;
 
   @ApiProperty({
@@ -43,6 +44,7 @@ export class ApiKeyResponse {
     format: 'date-time',
     maxLength: 30,
     nullable: true,
+    example: '2027-11-23T10:00:00.000Z',
     description: 'Null: never expires',
   })
   expiresAt: string | null;
@@ -52,11 +54,19 @@ export class ApiKeyResponse {
     format: 'date-time',
     maxLength: 30,
     nullable: true,
+    example: '2026-11-24T08:15:03.000Z',
     description: 'Roughly: uses are written every 30 s by each instance',
   })
   lastUsedAt: string | null;
 
-  @ApiProperty({ type: 'string', format: 'date-time', maxLength: 30, nullable: true })
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    maxLength: 30,
+    nullable: true,
+    example: null,
+    description: 'Null unless revoked',
+  })
   revokedAt: string | null;
 
   static from(row: ApiKeyRow, lastUse?: Date): ApiKeyResponse {

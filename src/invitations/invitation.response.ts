@@ -4,10 +4,10 @@ import { INVITATION_STATUSES, InvitationPreviewRow, InvitationRow, InvitationSta
 import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class InvitationResponse {
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '3b9d6f2e-8c41-4a7e-9f05-6d2c1e8a4b70' })
   id: string;
 
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c' })
   orgId: string;
 
   @ApiProperty({ format: 'email', maxLength: 254, example: 'new.colleague@example.com' })
@@ -29,17 +29,30 @@ export class InvitationResponse {
     format: 'uuid',
     maxLength: 36,
     nullable: true,
+    example: '8e2f4a6c-1b3d-4e5f-9a7b-0c2d4e6f8a1b',
     description: 'The user who invited (null only if that user no longer exists at all)',
   })
   invitedBy: string | null;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30, description: '7 days after creation' })
+  @ApiProperty({
+    format: 'date-time',
+    maxLength: 30,
+    example: '2026-11-30T10:00:00.000Z',
+    description: '7 days after creation',
+  })
   expiresAt: string;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({ type: 'string', format: 'date-time', maxLength: 30, nullable: true })
+  @ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    maxLength: 30,
+    nullable: true,
+    example: null,
+    description: 'Null unless accepted',
+  })
   acceptedAt: string | null;
 
   static from(row: InvitationRow): InvitationResponse {
@@ -79,7 +92,7 @@ export class InvitationPreviewResponse {
   @ApiProperty({ format: 'email', maxLength: 254, example: 'new.colleague@example.com' })
   email: string;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-30T10:00:00.000Z' })
   expiresAt: string;
 
   static from(row: InvitationPreviewRow): InvitationPreviewResponse {

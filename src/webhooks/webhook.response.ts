@@ -7,7 +7,20 @@ import type { DeliveryRow, WebhookRow } from './webhooks.repository';
 import { STRING_PATTERNS } from '../common/swagger/string-formats';
 
 export class WebhookResponse extends VersionedResponse {
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  // VersionedResponse's fields again, with a webhook's examples (it gives none).
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13' })
+  override id: string;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
+  override createdAt: string;
+
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
+  override updatedAt: string;
+
+  @ApiProperty({ minimum: 1, example: 1, description: 'Increases with every change; the ETag is built from it' })
+  override version: number;
+
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c' })
   orgId: string;
 
   @ApiProperty({ format: 'uri', maxLength: MAX_WEBHOOK_URL_LENGTH, example: 'https://hooks.example.com/tasklane' })
@@ -25,7 +38,10 @@ export class WebhookResponse extends VersionedResponse {
   @ApiProperty({ maxLength: 500, pattern: STRING_PATTERNS.text, example: 'Sync tasks to our tracker' })
   description: string;
 
-  @ApiProperty({ description: 'Inactive webhooks receive nothing (deliveries due meanwhile are marked failed)' })
+  @ApiProperty({
+    example: true,
+    description: 'Inactive webhooks receive nothing (deliveries due meanwhile are marked failed)',
+  })
   active: boolean;
 
   static from(row: WebhookRow): WebhookResponse {
@@ -53,10 +69,15 @@ export class CreatedWebhookResponse extends WebhookResponse {
 }
 
 export class WebhookDeliveryResponse {
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '6e1a3c5f-9b7d-4e2a-8f4c-1d3b5a7c9e06' })
   id: string;
 
-  @ApiProperty({ format: 'uuid', maxLength: 36, description: 'The event delivered: its `id` and `webhook-id` header' })
+  @ApiProperty({
+    format: 'uuid',
+    maxLength: 36,
+    example: '7f2b4d6a-0c8e-4a1b-9d3f-5e7a9c1b3d28',
+    description: 'The event delivered: its `id` and `webhook-id` header',
+  })
   eventId: string;
 
   @ApiProperty({ enum: [PING_EVENT, ...WEBHOOK_EVENT_TYPES], enumName: 'WebhookEventType', example: 'task.created' })
@@ -65,11 +86,19 @@ export class WebhookDeliveryResponse {
   @ApiProperty({
     enum: DELIVERY_STATUSES,
     enumName: 'WebhookDeliveryStatus',
+    example: 'pending',
     description: '`pending` until an attempt succeeds (`succeeded`) or the last retry fails (`failed`)',
   })
   status: DeliveryStatus;
 
-  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: 100, description: 'Attempts made so far' })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    minimum: 0,
+    maximum: 100,
+    example: 1,
+    description: 'Attempts made so far',
+  })
   attempts: number;
 
   @ApiProperty({
@@ -78,6 +107,7 @@ export class WebhookDeliveryResponse {
     minimum: 100,
     maximum: 599,
     nullable: true,
+    example: null,
     description: 'The HTTP status of the last answer (null: none, e.g. a timeout)',
   })
   lastStatusCode: number | null;
@@ -98,14 +128,15 @@ export class WebhookDeliveryResponse {
     format: 'date-time',
     maxLength: 30,
     nullable: true,
+    example: '2026-11-23T10:00:40.000Z',
     description: 'When the next attempt is due (the first: at creation; null once settled)',
   })
   nextAttemptAt: string | null;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:10.000Z' })
   updatedAt: string;
 
   static from(row: DeliveryRow): WebhookDeliveryResponse {
@@ -125,10 +156,15 @@ export class WebhookDeliveryResponse {
 }
 
 export class WebhookEventActor {
-  @ApiProperty({ enum: ['user', 'apiKey'], enumName: 'ActorType' })
+  @ApiProperty({ enum: ['user', 'apiKey'], enumName: 'ActorType', example: 'user' })
   type: 'user' | 'apiKey';
 
-  @ApiProperty({ format: 'uuid', maxLength: 36, description: 'The user or API key that made the change' })
+  @ApiProperty({
+    format: 'uuid',
+    maxLength: 36,
+    example: '8e2f4a6c-1b3d-4e5f-9a7b-0c2d4e6f8a1b',
+    description: 'The user or API key that made the change',
+  })
   id: string;
 }
 
@@ -139,6 +175,7 @@ export class WebhookEvent {
   @ApiProperty({
     format: 'uuid',
     maxLength: 36,
+    example: '7f2b4d6a-0c8e-4a1b-9d3f-5e7a9c1b3d28',
     description: 'Equal to the `webhook-id` header, on every retry and redelivery',
   })
   id: string;
@@ -146,10 +183,15 @@ export class WebhookEvent {
   @ApiProperty({ enum: [PING_EVENT, ...WEBHOOK_EVENT_TYPES], enumName: 'WebhookEventType', example: 'task.updated' })
   type: string;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30, description: 'When the change happened' })
+  @ApiProperty({
+    format: 'date-time',
+    maxLength: 30,
+    example: '2026-11-23T10:00:00.000Z',
+    description: 'When the change happened',
+  })
   createdAt: string;
 
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c' })
   orgId: string;
 
   @ApiProperty({ type: WebhookEventActor })

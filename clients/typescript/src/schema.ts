@@ -1342,9 +1342,15 @@ export interface components {
      */
     InvitationStatus: 'pending' | 'accepted' | 'revoked' | 'expired';
     InvitationResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 3b9d6f2e-8c41-4a7e-9f05-6d2c1e8a4b70
+       */
       id: string;
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c
+       */
       orgId: string;
       /**
        * Format: email
@@ -1361,16 +1367,25 @@ export interface components {
       /**
        * Format: uuid
        * @description The user who invited (null only if that user no longer exists at all)
+       * @example 8e2f4a6c-1b3d-4e5f-9a7b-0c2d4e6f8a1b
        */
       invitedBy: string | null;
       /**
        * Format: date-time
        * @description 7 days after creation
+       * @example 2026-11-30T10:00:00.000Z
        */
       expiresAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @description Null unless accepted
+       * @example null
+       */
       acceptedAt: string | null;
     };
     InvitationResponseEnvelope: {
@@ -1398,7 +1413,10 @@ export interface components {
        * @example new.colleague@example.com
        */
       email: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-30T10:00:00.000Z
+       */
       expiresAt: string;
     };
     InvitationPreviewResponseEnvelope: {
@@ -1436,9 +1454,15 @@ export interface components {
       expiresAt?: string | null;
     };
     CreatedApiKeyResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 9c4e2a7b-5d1f-4c3a-8b6e-2f0d9a1c7e54
+       */
       id: string;
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c
+       */
       orgId: string;
       /** @example CI pipeline */
       name: string;
@@ -1452,21 +1476,31 @@ export interface components {
       /**
        * Format: uuid
        * @description The person who created it (null once that account no longer exists at all)
+       * @example 8e2f4a6c-1b3d-4e5f-9a7b-0c2d4e6f8a1b
        */
       createdBy: string | null;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
       /**
        * Format: date-time
        * @description Null: never expires
+       * @example 2027-11-23T10:00:00.000Z
        */
       expiresAt: string | null;
       /**
        * Format: date-time
        * @description Roughly: uses are written every 30 s by each instance
+       * @example 2026-11-24T08:15:03.000Z
        */
       lastUsedAt: string | null;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @description Null unless revoked
+       * @example null
+       */
       revokedAt: string | null;
       /**
        * @description Send as `Authorization: Bearer <token>`. Shown this once: only its hash is kept.
@@ -1481,9 +1515,15 @@ export interface components {
     /** @enum {string} */
     ApiKeySort: 'createdAt' | '-createdAt';
     ApiKeyResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 9c4e2a7b-5d1f-4c3a-8b6e-2f0d9a1c7e54
+       */
       id: string;
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c
+       */
       orgId: string;
       /** @example CI pipeline */
       name: string;
@@ -1497,21 +1537,31 @@ export interface components {
       /**
        * Format: uuid
        * @description The person who created it (null once that account no longer exists at all)
+       * @example 8e2f4a6c-1b3d-4e5f-9a7b-0c2d4e6f8a1b
        */
       createdBy: string | null;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
       /**
        * Format: date-time
        * @description Null: never expires
+       * @example 2027-11-23T10:00:00.000Z
        */
       expiresAt: string | null;
       /**
        * Format: date-time
        * @description Roughly: uses are written every 30 s by each instance
+       * @example 2026-11-24T08:15:03.000Z
        */
       lastUsedAt: string | null;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @description Null unless revoked
+       * @example null
+       */
       revokedAt: string | null;
     };
     ApiKeyResponseListEnvelope: {
@@ -1848,10 +1898,12 @@ export interface components {
       | 'webhook.updated'
       | 'webhook.deleted';
     WebhookEventActor: {
+      /** @example user */
       type: components['schemas']['ActorType'];
       /**
        * Format: uuid
        * @description The user or API key that made the change
+       * @example 8e2f4a6c-1b3d-4e5f-9a7b-0c2d4e6f8a1b
        */
       id: string;
     };
@@ -1859,6 +1911,7 @@ export interface components {
       /**
        * Format: uuid
        * @description Equal to the `webhook-id` header, on every retry and redelivery
+       * @example 7f2b4d6a-0c8e-4a1b-9d3f-5e7a9c1b3d28
        */
       id: string;
       /** @example task.updated */
@@ -1866,9 +1919,13 @@ export interface components {
       /**
        * Format: date-time
        * @description When the change happened
+       * @example 2026-11-23T10:00:00.000Z
        */
       createdAt: string;
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c
+       */
       orgId: string;
       actor: components['schemas']['WebhookEventActor'];
       /**
@@ -1885,15 +1942,30 @@ export interface components {
       };
     };
     WebhookResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13
+       */
       id: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       updatedAt: string;
-      /** @description Increases with every change; the ETag is built from it */
+      /**
+       * @description Increases with every change; the ETag is built from it
+       * @example 1
+       */
       version: number;
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c
+       */
       orgId: string;
       /**
        * Format: uri
@@ -1936,7 +2008,10 @@ export interface components {
       )[];
       /** @example Sync tasks to our tracker */
       description: string;
-      /** @description Inactive webhooks receive nothing (deliveries due meanwhile are marked failed) */
+      /**
+       * @description Inactive webhooks receive nothing (deliveries due meanwhile are marked failed)
+       * @example true
+       */
       active: boolean;
     };
     WebhookResponseListEnvelope: {
@@ -1998,15 +2073,30 @@ export interface components {
       active?: boolean;
     };
     CreatedWebhookResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13
+       */
       id: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       updatedAt: string;
-      /** @description Increases with every change; the ETag is built from it */
+      /**
+       * @description Increases with every change; the ETag is built from it
+       * @example 1
+       */
       version: number;
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c
+       */
       orgId: string;
       /**
        * Format: uri
@@ -2049,7 +2139,10 @@ export interface components {
       )[];
       /** @example Sync tasks to our tracker */
       description: string;
-      /** @description Inactive webhooks receive nothing (deliveries due meanwhile are marked failed) */
+      /**
+       * @description Inactive webhooks receive nothing (deliveries due meanwhile are marked failed)
+       * @example true
+       */
       active: boolean;
       /**
        * @description The signing secret (Standard Webhooks `whsec_` + base64 of 32 bytes). Shown only in this response: keep it to verify `webhook-signature`.
@@ -2125,25 +2218,34 @@ export interface components {
      */
     WebhookDeliveryStatus: 'pending' | 'succeeded' | 'failed';
     WebhookDeliveryResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 6e1a3c5f-9b7d-4e2a-8f4c-1d3b5a7c9e06
+       */
       id: string;
       /**
        * Format: uuid
        * @description The event delivered: its `id` and `webhook-id` header
+       * @example 7f2b4d6a-0c8e-4a1b-9d3f-5e7a9c1b3d28
        */
       eventId: string;
       /** @example task.created */
       eventType: components['schemas']['WebhookEventType'];
-      /** @description `pending` until an attempt succeeds (`succeeded`) or the last retry fails (`failed`) */
+      /**
+       * @description `pending` until an attempt succeeds (`succeeded`) or the last retry fails (`failed`)
+       * @example pending
+       */
       status: components['schemas']['WebhookDeliveryStatus'];
       /**
        * Format: int32
        * @description Attempts made so far
+       * @example 1
        */
       attempts: number;
       /**
        * Format: int32
        * @description The HTTP status of the last answer (null: none, e.g. a timeout)
+       * @example null
        */
       lastStatusCode: number | null;
       /**
@@ -2154,11 +2256,18 @@ export interface components {
       /**
        * Format: date-time
        * @description When the next attempt is due (the first: at creation; null once settled)
+       * @example 2026-11-23T10:00:40.000Z
        */
       nextAttemptAt: string | null;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:10.000Z
+       */
       updatedAt: string;
     };
     WebhookDeliveryResponseListEnvelope: {
