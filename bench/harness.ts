@@ -54,13 +54,15 @@ export async function waitFor(url: string, child: ChildProcess, timeoutMs = 30_0
   }
 }
 
-/** Node with `args`, from the repository's root, with `env` on top of this process's; its stdout discarded. */
-export function start(args: string[], env: Record<string, string>): ChildProcess {
+/**
+ * Node with `args`, from the repository's root, with `env` on top of this process's; its stdout
+ * discarded (the servers log one JSON line per request: to /dev/null), or piped for `logs`.
+ */
+export function start(args: string[], env: Record<string, string>, { logs = false } = {}): ChildProcess {
   return spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    // The servers log one JSON line per request: to /dev/null.
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', logs ? 'pipe' : 'ignore', 'inherit'],
   });
 }
 

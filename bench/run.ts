@@ -11,7 +11,7 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { cpus, totalmem } from 'node:os';
@@ -191,17 +191,56 @@ function ask(server: string, exchange: Exchange): Promise<Answer> {
   });
 }
 
-/** A statement as compared: its name, protocol, parameter count and text (whitespace folded). */
-const described = (s: TappedStatement): string =>
-  `${s.name || '(unnamed)'} ${s.protocol} ${s.values.length}p: ${s.text.replace(/\s+/g, ' ').trim()}`;
+/**
+ * A statement as compared: its name, protocol, parameter count and text (whitespace folded), and
+ * its parameters' values unless `values` is false (a creation binds what is new in each task).
+ */
+const described = (s: TappedStatement, values: boolean): string =>
+  `${s.name || '(unnamed)'} ${s.protocol} ${s.values.length}p: ${s.text.replace(/\s+/g, ' ').trim()}` +
+  (values ? ` ${JSON.stringify(s.values)}` : '');
 
 /** The request's statements on the app's own connections (not the job queue's, nor the listener's). */
-async function statementsOf(tap: PgTap): Promise<string[]> {
+async function statementsOf(tap: PgTap, values: boolean): Promise<string[]> {
   await sleep(20);
   return tap
     .take()
     .filter((s) => s.application === 'tasklane')
-    .map(described);
+    .map((s) => described(s, values));
+}
+
+/** Fields of a request's log line that differ by process and by moment, not by what was done. */
+const UNCOMPARED_LOG_FIELDS = ['time', 'pid', 'hostname', 'responseTime'];
+
+/** A server's request log lines (those with `req`), as JSON objects, taken as they are read. */
+function requestLogs(child: ChildProcess): () => string[] {
+  let lines: string[] = [];
+  let rest = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop()!;
+    for (const part of parts) {
+      if (!part.startsWith('{')) continue;
+      const line = JSON.parse(part) as Record<string, unknown>;
+      if (line.req === undefined) continue;
+      for (const field of UNCOMPARED_LOG_FIELDS) delete line[field];
+      // The peer's port differs per connection.
+      delete (line.req as Record<string, unknown>).remotePort;
+      lines.push(JSON.stringify(line));
+    }
+  });
+  return () => {
+    const taken = lines;
+    lines = [];
+    return taken;
+  };
+}
+
+/** An HS256 token with Tasklane's secret and `claims` (for the refused-token exchanges). */
+function signed(claims: Record<string, unknown>): string {
+  const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const content = `${segment({ alg: 'HS256', typ: 'JWT' })}.${segment(claims)}`;
+  return `${content}.${createHmac('sha256', SECRET).update(content).digest('base64url')}`;
 }
 
 export interface ParityResult {
@@ -211,17 +250,26 @@ export interface ParityResult {
   statements: string[];
 }
 
+interface ParityServer {
+  url: string;
+  tap: PgTap;
+  /** Its request log lines since the last call. */
+  logs: () => string[];
+}
+
 /**
  * Before anything is measured, the baseline must answer the benchmarked requests, and a few
  * refused ones, as Tasklane does — the same status, every header but Date in the same order with
  * the same values, and the same body, byte for byte (for a POST, but for what is new in each task)
  * — and send PostgreSQL the same statements for each (the same text, prepared-statement name,
- * protocol and parameter count, in the same order), read from a wire-protocol tap between each
- * server and the database. `servers` are instances started for this check through their taps.
+ * protocol, parameter count and, but for a creation, parameter values, in the same order), read
+ * from a wire-protocol tap between each server and the database, and log the same request line
+ * (every field but the time, process, host, the peer's port and the duration). `servers` are
+ * instances started for this check through their taps, their stdout read.
  */
 async function checkParity(
-  tasklane: { url: string; tap: PgTap },
-  baseline: { url: string; tap: PgTap },
+  tasklane: ParityServer,
+  baseline: ParityServer,
   exchanges: Exchange[],
 ): Promise<ParityResult[]> {
   const differences: string[] = [];
@@ -231,10 +279,12 @@ async function checkParity(
     for (;;) {
       tasklane.tap.take();
       baseline.tap.take();
+      const values = exchange.method !== 'POST';
       const ours = await ask(tasklane.url, exchange);
-      const ourStatements = await statementsOf(tasklane.tap);
+      const ourStatements = await statementsOf(tasklane.tap, values);
       const theirs = await ask(baseline.url, exchange);
-      const theirStatements = await statementsOf(baseline.tap);
+      const theirStatements = await statementsOf(baseline.tap, values);
+      const [ourLogs, theirLogs] = [tasklane.logs(), baseline.logs()];
       const found: string[] = [];
       if (ours.status !== theirs.status) found.push(`${exchange.name}: status ${ours.status} vs ${theirs.status}`);
       if (ours.headers.join('\n') !== theirs.headers.join('\n'))
@@ -242,6 +292,8 @@ async function checkParity(
       if (ours.body !== theirs.body) found.push(`${exchange.name}: body\n  ${ours.body}\n  ${theirs.body}`);
       if (ourStatements.join('\n') !== theirStatements.join('\n'))
         found.push(`${exchange.name}: SQL\n  ${ourStatements.join('\n  ')}\n vs\n  ${theirStatements.join('\n  ')}`);
+      if (ourLogs.length !== 1 || ourLogs.join('\n') !== theirLogs.join('\n'))
+        found.push(`${exchange.name}: log lines\n  ${ourLogs.join('\n  ')}\n vs\n  ${theirLogs.join('\n  ')}`);
       // A statement of a timer (the sessions' last use, written every 30 s) may fall into one
       // exchange: that exchange is asked once more.
       if (found.length > 0 && attempt++ === 0) continue;
@@ -258,12 +310,14 @@ async function checkParity(
   if (differences.length > 0) {
     throw new Error(`The baseline does not answer as Tasklane does:\n${differences.join('\n')}`);
   }
-  console.log(`parity: the baseline answers ${exchanges.length} requests as Tasklane does, with the same SQL`);
+  console.log(
+    `parity: the baseline answers ${exchanges.length} requests as Tasklane does, with the same SQL and log line`,
+  );
   return results;
 }
 
 /** Tasklane, as deployed (compiled, production mode), on `databaseUrl`. */
-function startTasklane(port: number, databaseUrl: string): ChildProcess {
+function startTasklane(port: number, databaseUrl: string, logs = false): ChildProcess {
   return start(
     ['dist/src/main.js'],
     productionEnv(port, {
@@ -272,18 +326,23 @@ function startTasklane(port: number, databaseUrl: string): ChildProcess {
       JWT_SECRET: SECRET,
       ...UNLIMITED_RATES,
     }),
+    { logs },
   );
 }
 
 /** The baseline: hand-written Express 5 + pg, same database, pool size and rate limit. */
-function startBaseline(port: number, databaseUrl: string): ChildProcess {
-  return start(['-r', './tools/swc-register.js', 'bench/baseline/server.ts'], {
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    DB_POOL_MAX: String(POOL),
-    JWT_SECRET: SECRET,
-    RATE_LIMIT_PER_MINUTE: UNLIMITED_RATES.RATE_LIMIT_PER_MINUTE,
-  });
+function startBaseline(port: number, databaseUrl: string, logs = false): ChildProcess {
+  return start(
+    ['-r', './tools/swc-register.js', 'bench/baseline/server.ts'],
+    {
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      DB_POOL_MAX: String(POOL),
+      JWT_SECRET: SECRET,
+      RATE_LIMIT_PER_MINUTE: UNLIMITED_RATES.RATE_LIMIT_PER_MINUTE,
+    },
+    { logs },
+  );
 }
 
 async function main(): Promise<void> {
@@ -323,22 +382,30 @@ async function main(): Promise<void> {
 
     // --- Parity: one more instance of each, on the same database through a wire-protocol tap
     const parityServer = async (
-      launch: (port: number, url: string) => ChildProcess,
+      launch: (port: number, url: string, logs: boolean) => ChildProcess,
       probe: string,
-    ): Promise<{ url: string; tap: PgTap; child: ChildProcess }> => {
+    ): Promise<ParityServer & { child: ChildProcess }> => {
       const tap = await startPgTap(databaseUrl);
       taps.push(tap);
       const port = await freePort();
-      const child = launch(port, tap.url);
+      const child = launch(port, tap.url, true);
       children.push(child);
+      const logs = requestLogs(child);
       const url = `http://127.0.0.1:${port}`;
       await waitFor(`${url}${probe}`, child);
-      return { url, tap, child };
+      logs();
+      return { url, tap, logs, child };
     };
     const [ourParity, theirParity] = await Promise.all([
       parityServer(startTasklane, '/health/ready'),
       parityServer(startBaseline, '/hello'),
     ]);
+    // Tokens signed with the right key that Tasklane refuses for their times (contract §5)
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, number>;
+    const now = Math.floor(Date.now() / 1000);
+    const refused = (changes: Record<string, number | undefined>) => ({
+      authorization: `Bearer ${signed({ ...claims, ...changes })}`,
+    });
     const parity = await checkParity(ourParity, theirParity, [
       { name: 'GET /health/live', path: '/health/live' },
       { name: 'GET by id', path: `/api/v1/tasks/${taskId}`, headers: auth },
@@ -352,6 +419,15 @@ async function main(): Promise<void> {
       },
       { name: 'POST a task', path: tasksPath, method: 'POST', headers: { ...auth, ...json }, body: createBody },
       { name: 'no token', path: `/api/v1/tasks/${taskId}` },
+      { name: 'expired token', path: `/api/v1/tasks/${taskId}`, headers: refused({ iat: now - 120, exp: now - 60 }) },
+      { name: 'token without iat', path: `/api/v1/tasks/${taskId}`, headers: refused({ iat: undefined }) },
+      { name: 'token without exp', path: `/api/v1/tasks/${taskId}`, headers: refused({ exp: undefined }) },
+      {
+        name: 'token living too long',
+        path: `/api/v1/tasks/${taskId}`,
+        headers: refused({ iat: now, exp: now + 86_400 }),
+      },
+      { name: 'token from the future', path: `/api/v1/tasks/${taskId}`, headers: refused({ iat: now + 600 }) },
       { name: 'unknown task', path: `/api/v1/tasks/${randomUUID()}`, headers: auth },
       { name: 'malformed id', path: '/api/v1/tasks/not-a-uuid', headers: auth },
       { name: 'edited cursor', path: `${listPath}&cursor=${firstPage.meta.page.nextCursor.slice(1)}`, headers: auth },
@@ -380,6 +456,13 @@ async function main(): Promise<void> {
     const ours = app.pid!;
     const theirs = baseline.pid!;
 
+    // RSS: the highest reading of each server over every scenario (sampled every 200 ms)
+    let peakRss = 0;
+    let peakBaselineRss = 0;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, rssMiB(ours));
+      peakBaselineRss = Math.max(peakBaselineRss, rssMiB(theirs));
+    }, 200);
     if (want('live')) {
       rows.push(
         row(
@@ -390,8 +473,6 @@ async function main(): Promise<void> {
       );
     }
 
-    let peakRss = 0;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(app.pid!))), 200);
     if (want('byId')) {
       const byId = await compare(
         { url: `${app_}/api/v1/tasks/${taskId}`, headers: auth, pid: ours },
@@ -399,7 +480,6 @@ async function main(): Promise<void> {
       );
       rows.push(row('GET /api/v1/tasks/{id} (authenticated)', byId, 0.85, 1.5));
     }
-    clearInterval(sampler);
     // The same request with an org API key instead of an access token, both on Tasklane (§18: a
     // key checked from memory, like a token), with the app's CPU per request next to req/s.
     if (want('apiKey')) {
@@ -492,13 +572,19 @@ async function main(): Promise<void> {
       });
     }
 
+    clearInterval(sampler);
     const report = {
       date: new Date().toISOString(),
       machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`,
       node: process.version,
       settings: { duration: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pool: POOL },
       startToReadyMs,
-      rss: { idleMiB: idleRss, underLoadMiB: peakRss, baselineIdleMiB: rssMiB(baseline.pid!) },
+      rss: {
+        idleMiB: idleRss,
+        underLoadMiB: peakRss,
+        baselineIdleMiB: rssMiB(baseline.pid!),
+        baselineUnderLoadMiB: peakBaselineRss,
+      },
       rows,
       parity,
     };
@@ -550,7 +636,7 @@ interface Report {
   node: string;
   settings: { duration: number; rounds: number; connections: number; pool: number };
   startToReadyMs: number;
-  rss: { idleMiB: number; underLoadMiB: number; baselineIdleMiB: number };
+  rss: { idleMiB: number; underLoadMiB: number; baselineIdleMiB: number; baselineUnderLoadMiB: number };
   rows: Row[];
   parity: ParityResult[];
 }
@@ -596,7 +682,7 @@ are Tasklane ÷ baseline (req/s: higher is better; CPU and p99: lower is better)
 - Machine: ${report.machine}; Node ${report.node}
 - Command: \`npm run bench\` (options: \`-- --duration 5 --rounds 3 --connections 32\`)
 - Start to ready (spawn → \`/health/ready\` 200, migrations included): ${report.startToReadyMs} ms
-- RSS: idle ${report.rss.idleMiB} MiB, under load ${report.rss.underLoadMiB} MiB (baseline idle: ${report.rss.baselineIdleMiB} MiB)
+- RSS: idle ${report.rss.idleMiB} MiB, under load ${report.rss.underLoadMiB} MiB — the highest reading over every scenario; target ≤ 300 MiB, ${report.rss.underLoadMiB <= 300 ? 'met' : '**not met**'} (baseline: idle ${report.rss.baselineIdleMiB} MiB, under load ${report.rss.baselineUnderLoadMiB} MiB)
 
 | scenario | Tasklane req/s | p50 / p99 ms | CPU / req | baseline req/s | p50 / p99 ms | CPU / req | req/s ratio (target) | CPU ratio | p99 ratio (target) | |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
@@ -613,8 +699,12 @@ One more instance of each server, on the same database through a wire-protocol t
 ([bench/pg-tap.ts](bench/pg-tap.ts)), is sent each request below; the run stops unless both give
 the same status, every response header but \`Date\` (names, order and values; the rate-limit
 window's end to the second), the same body byte for byte (for a POST, but for what is new in
-each task), and send PostgreSQL the same statements (text, prepared-statement name, protocol and
-parameter count, in order). Named statements show their name; \`(unnamed)\` are parsed each time.
+each task), send PostgreSQL the same statements (text, prepared-statement name, protocol,
+parameter count and — but for a creation — the parameters' values, in order), and log the same
+request line (every field but the time, process, host and duration). The refused tokens are
+signed with the right key and refused for their times: expired, without \`iat\` or \`exp\`, living
+longer than the access TTL, issued in the future. Named statements show their name; \`(unnamed)\`
+are parsed each time.
 
 | request | status | headers compared | statements | sent |
 | --- | ---: | ---: | ---: | --- |

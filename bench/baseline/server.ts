@@ -63,6 +63,9 @@ const pool = new Pool({
 pool.on('error', (err) => logger.error({ err }, 'idle database client failed'));
 
 const JWT_KEY = createSecretKey(Buffer.from(JWT_SECRET, 'utf8'));
+// Tasklane's access-token lifetime (JWT_ACCESS_TTL, its default) and the clock skew it allows on iat.
+const ACCESS_TTL_SECONDS = 15 * 60;
+const CLOCK_SKEW_SECONDS = 30;
 const CURSOR_KEY = Buffer.from(hkdfSync('sha256', JWT_SECRET, '', 'tasklane:cursor', 32));
 
 // --- Errors, in the contract's envelope
@@ -156,10 +159,21 @@ function authenticate(req: Request, res: Response): string {
     throw unauthenticated('Invalid access token');
   const claims = parseSegment(body);
   const now = Math.floor(Date.now() / 1000);
-  const { nbf, exp, aud } = claims;
+  const { nbf, exp, iat, aud } = claims;
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) throw unauthenticated('Invalid access token');
   if (exp !== undefined && typeof exp !== 'number') throw unauthenticated('Invalid access token');
   if (typeof exp === 'number' && now >= exp) throw unauthenticated('Access token expired');
+  // As Tasklane: a numeric iat and exp, a lifetime within the access TTL, not issued in the future.
+  if (
+    typeof iat !== 'number' ||
+    typeof exp !== 'number' ||
+    !Number.isFinite(iat) ||
+    iat > now + CLOCK_SKEW_SECONDS ||
+    exp <= iat ||
+    exp - iat > ACCESS_TTL_SECONDS
+  ) {
+    throw unauthenticated('Invalid access token');
+  }
   if (
     !(Array.isArray(aud) ? aud.includes('tasklane-api') : aud === 'tasklane-api') ||
     claims.iss !== 'tasklane' ||
@@ -595,7 +609,7 @@ app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
   sendError(res, described);
 });
 
-const server = app.listen(PORT, (error?: Error) => {
+const server = app.listen(PORT, '127.0.0.1', (error?: Error) => {
   if (error) throw error;
   console.log(`baseline listening on ${PORT}`);
 });
