@@ -303,7 +303,7 @@ async function main(): Promise<void> {
   const postgres = process.env.DATABASE_URL
     ? await versionClient
         .connect()
-        .then(() => versionClient.query<{ v: string }>('SHOW server_version'))
+        .then(() => versionClient.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
         .then((r) => r.rows[0].v)
         .finally(() => versionClient.end())
     : 'embedded';
@@ -432,28 +432,49 @@ far more of an index than the page needs:
   1M in the project, 186× org-wide). tasks.repository.ts now filters on \`priority_rank\` (the same rows;
   the statement count is unchanged): the index is entered at the wanted rank.
 
-test/query-plans.e2e-spec.ts pins the index of every request above on 100,000 tasks.
+- **The audit log by \`action\` or \`actorId\`** (migration \`1765100000000-ordered-filter-indexes\`):
+  \`(org_id, action, created_at)\` orders the events by time but not by the \`id\` that breaks ties in the
+  list's order, so a page sorted every event of its first instant — 6,138 at 1M, where a bulk change
+  writes many at once (12.7 ms in \`EXPLAIN ANALYZE\`). Both indexes now end in \`id\`: a page reads its 51
+  rows (0.2 ms). \`audit_events_entity_idx\` is dropped: entity ids are UUIDs, so
+  \`audit_events_org_entity_id_idx\` serves \`entityType\` with \`entityId\` in order, and every audited write
+  maintains one index fewer.
+- **A rare label in the big project**: the GIN index on \`labels\` alone found the label's tasks of every
+  project, and the planner ANDed that bitmap with all the project's rows (a quarter of a million, from
+  \`tasks_status_idx\`): 18.8 ms. \`GIN (project_id, labels)\` (with \`btree_gin\`, trusted since PostgreSQL
+  13) finds the project's tasks with the label directly (2.5 ms) and serves a label alone as the old one did,
+  which it replaces.
+- **The method**: the first table of this section (before these two changes) had 37 rows over 2×, most of
+  them from the run rather than the plans — the projects list, which reads the same 100 rows at every size,
+  had slowed 3.6× at 1M. That run overlapped other benchmarks on this machine, measured each size's first
+  queries on a cold process, and could meet the checkpoint of the 2.4 GB load. This run had the machine to
+  itself, issues a \`CHECKPOINT\` after each seed and warms each server up (a task list and an audit list
+  under load) before measuring.
+
+test/query-plans.e2e-spec.ts pins the index of every request above on 100,000 tasks, and that a request
+whose order an index gives reads it in that order (no Sort node); its negative controls drop an index,
+disable index scans, or restore the audit index without its tie-breaker, and expect the check to fail.
 
 ### What stays over 2×, and why
 
-- **A due-date window with the default sort** (\`dueAfter\` + \`dueBefore\`, sorted by \`-createdAt\`): the
-  planner assumes due dates are spread evenly over creation times, so it reads \`tasks_*_created_idx\` from
-  the newest task expecting a match every hundred rows; but due dates follow creation dates, and a window a
-  year back is met only after half the table. Not fixed: a plan that always starts from the due-date range
-  would sort every task of a wide window instead. The same window sorted by \`dueDate\` (a row of the table)
-  reads \`tasks_*_due_idx\` and stays flat.
-- **A rare label in the big project** (\`label\`, 0.2 % of tasks): the planner ANDs the label's GIN bitmap with
-  the project's rows from \`tasks_status_idx\` (a quarter of a million at 1M) before sorting; org-wide the
-  same label is read in creation order with a filter. A GIN index on \`(project_id, labels)\` would need the
-  \`btree_gin\` extension; not done.
-- **Latency on the big project and the org at 1M in general**: the plans are the same index scans at
-  every size, reading the same ~21 rows, but at 1M the indexes and heap (2.4 GB for the whole database) are far beyond
-  \`shared_buffers\` (128 MB here), so pages come from the OS cache and the first rows of each index are
-  colder; what is left over 2× in the table above is that, and this machine's noise (two cores shared by
-  the server, PostgreSQL and the load generator; p99 especially). The projects list is a control: it reads
-  the same 100 rows at every size, yet its req/s dropped as much at 1M as the task lists' did, so a large part
-  of what remains is the environment of that run (the checkpoint writing out a 2.4 GB load right before it,
-  or other work on the machine), not the plans; \`uptime\` showed no other benchmark running at its start.
+- **A due-date window with the default sort** (\`dueAfter\` + \`dueBefore\`, sorted by \`-createdAt\`; 97 ms in
+  the project and 180 ms org-wide at 1M): the planner assumes due dates are spread evenly over creation
+  times, so it reads \`tasks_*_created_idx\` from the newest task expecting a match every hundred rows; but due
+  dates follow creation dates, and a window a year back is met only after half the table (470,180 rows
+  read and filtered out for 51 at 1M). Not fixed, because no plan is right for every window: reading the
+  window first and sorting it (an \`OFFSET 0\` fence) takes this one from 196 to 19 ms at 1M, but a wide
+  window that includes recent dates from 0.4 to 229 ms (it sorts a third of the table), and either grows
+  with the data. No index gives tasks in creation order restricted to a due-date range. The same window
+  sorted by \`dueDate\` reads \`tasks_*_due_idx\` and stays flat (1.0× / 1.3×), and is what a "due soon" view
+  asks for; the statement timeout bounds the rest.
+- **A rare label** (0.2 % of tasks): the matches grow with the data, and neither index gives them in
+  creation order — in the project, the GIN index finds the ~500 matches, sorted (1.9× p50, 2.3× req/s);
+  org-wide, the planner prefers walking \`tasks_org_created_idx\` until 51 matches are met (24,000 rows read
+  at 1M; 2.4× p50). With \`random_page_cost\` at its default of 4 it prices the GIN path (4.6 ms measured)
+  above that walk (12.5 ms measured on a busy run); on SSDs the usual \`random_page_cost = 1.1\` changes that
+  choice, a setting of the database, not of Tasklane.
+- p99 figures move more than p50 between runs here (two cores shared by the server, PostgreSQL and the load
+  generator); the goal is read on p50 and req/s.
 `;
 
 main().catch((error: unknown) => {
