@@ -280,10 +280,14 @@ describe('invitations (§16)', () => {
       expect(expectData(await t.http().get('/api/v1/invitations/preview').query({ token })).invitedByName).toBeNull();
     });
 
-    it('is a 404 for an unknown token and a 400 for a malformed one', async () => {
-      const unknown = 'A'.repeat(43);
-      expectError(await t.http().get('/api/v1/invitations/preview').query({ token: unknown }), 404, 'NOT_FOUND');
-      expectValidationFailed(await t.http().get('/api/v1/invitations/preview').query({ token: 'short' }), ['token']);
+    it('is a 404 for an unknown token, of any shape, and a 400 for what cannot be a token', async () => {
+      const preview = (query: Record<string, string>) => t.http().get('/api/v1/invitations/preview').query(query);
+      for (const unknown of ['A'.repeat(43), 'short', 'not-a-token', 'x'.repeat(256)]) {
+        expectError(await preview({ token: unknown }), 404, 'NOT_FOUND');
+      }
+      for (const impossible of ['', 'with space', 'x'.repeat(257)]) {
+        expectValidationFailed(await preview({ token: impossible }), ['token']);
+      }
       expectValidationFailed(await t.http().get('/api/v1/invitations/preview'), ['token']);
     });
 
@@ -363,9 +367,10 @@ describe('invitations (§16)', () => {
       expectError(await accept(invitee, token), 409, 'CONFLICT');
     });
 
-    it('is a 404 for unknown, revoked and expired tokens; 401 without signing in; 400 for a malformed one', async () => {
+    it('is a 404 for unknown, revoked and expired tokens; 401 without signing in; 400 for what cannot be a token', async () => {
       const someone = await registerUser(t);
       expectError(await accept(someone, 'B'.repeat(43)), 404, 'NOT_FOUND');
+      expectError(await accept(someone, 'unknown-token'), 404, 'NOT_FOUND');
       expectValidationFailed(await accept(someone, 'not a token'), ['token']);
       expectError(
         await t

@@ -112,7 +112,8 @@ describe('password reset (§17)', () => {
     const user = await registerUser(t);
     const token = await resetToken(user);
     expectValidationFailed(await confirm(token, 'short'), ['newPassword']);
-    expectValidationFailed(await confirm('not-a-token', 'long-enough-password'), ['token']);
+    expectValidationFailed(await confirm('not a token', 'long-enough-password'), ['token']);
+    expectError(await confirm('not-a-token', 'long-enough-password'), 404, 'NOT_FOUND');
     expectValidationFailed(
       await t.http().post(CONFIRM).send({ token, newPassword: 'long-enough-password', extra: true }),
       ['extra'],

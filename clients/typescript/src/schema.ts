@@ -1237,7 +1237,7 @@ export interface components {
     };
     ConfirmPasswordResetDto: {
       /**
-       * @description The `token` of the link in the password reset mail
+       * @description The `token` of the link in the password reset mail (43 characters); any other is unknown: 404
        * @example pV1s2f6V0bq3bZyJmM5uZ2oXo0kq8m3gqY5w6X0vS2c
        */
       token: string;
@@ -1425,7 +1425,7 @@ export interface components {
     };
     AcceptInvitationDto: {
       /**
-       * @description The `token` of the link in the invitation mail
+       * @description The `token` of the link in the invitation mail (43 characters); any other is unknown: 404
        * @example pV1s2f6V0bq3bZyJmM5uZ2oXo0kq8m3gqY5w6X0vS2c
        */
       token: string;
@@ -6457,7 +6457,7 @@ export interface operations {
   InvitationsController_preview_v1: {
     parameters: {
       query: {
-        /** @description The `token` of the link in the invitation mail */
+        /** @description The `token` of the link in the invitation mail (43 characters); any other is unknown: 404 */
         token: string;
       };
       header?: {

@@ -90,17 +90,23 @@ export const ToInteger = (): PropertyDecorator =>
 export const OptionalField = (): PropertyDecorator =>
   ValidateIf((_object: object, value: unknown) => value !== undefined);
 
-/** The token of a link in a mail (invitation, password reset): 256 random bits, 43 base64url characters. */
+/**
+ * The token of a link in a mail (invitation, password reset): issued as 256 random bits, 43
+ * base64url characters. Any other word is a token that was never issued, so it is looked up like
+ * one and answered 404 as the contract says of an unknown token (§16, §17); only what cannot be a
+ * token at all — not a string, empty, longer than 256, or with spaces or control characters — is
+ * a 400.
+ */
 export const LinkTokenField = (link: string): PropertyDecorator =>
   applyDecorators(
     ApiProperty({
-      minLength: 43,
-      maxLength: 43,
-      pattern: '^[A-Za-z0-9_-]{43}$',
-      description: `The \`token\` of the link in the ${link} mail`,
+      minLength: 1,
+      maxLength: 256,
+      pattern: '^[!-~]{1,256}$',
+      description: `The \`token\` of the link in the ${link} mail (43 characters); any other is unknown: 404`,
       example: 'pV1s2f6V0bq3bZyJmM5uZ2oXo0kq8m3gqY5w6X0vS2c',
     }),
     IsString(),
-    MaxLength(43),
-    Matches(/^[A-Za-z0-9_-]{43}$/, { message: `$property must be the 43-character token of a ${link} link` }),
+    MaxLength(256),
+    Matches(/^[!-~]{1,256}$/, { message: `$property must be the token of a ${link} link` }),
   );
