@@ -30,7 +30,18 @@ const ONE_SHOT = new Set(['minio-init']);
 describe('deploy files', () => {
   it('the compose file has the services it documents', () => {
     expect(Object.keys(compose.services)).toEqual(
-      expect.arrayContaining(['db', 'api', 'mailpit', 'nginx', 'api-1', 'api-2', 'api-3', 'pgbouncer', 'redis', 'minio']),
+      expect.arrayContaining([
+        'db',
+        'api',
+        'mailpit',
+        'nginx',
+        'api-1',
+        'api-2',
+        'api-3',
+        'pgbouncer',
+        'redis',
+        'minio',
+      ]),
     );
   });
 
