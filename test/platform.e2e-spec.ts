@@ -2,12 +2,11 @@ import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { IsBoolean, IsString } from 'class-validator';
-import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { Public } from '../src/common/decorators/public.decorator';
 import { expectError, JSON_UTF8, UUID } from './support/envelope';
-import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
+import { createTestApp, createTestDatabase, productionEnv, TestApp } from './support/test-app';
 import { bearer, registerUser, uniqueEmail } from './support/users';
 
 // ---------------------------------------------------------------------------------------------
@@ -501,13 +500,7 @@ describe('platform: CORS in production without CORS_ORIGINS', () => {
     database = await createTestDatabase();
     t = await createTestApp({
       databaseUrl: database.url,
-      env: {
-        NODE_ENV: 'production',
-        DATABASE_URL: database.url,
-        SMTP_URL: 'smtp://127.0.0.1:9',
-        APP_URL: 'https://tasklane.example.com',
-        JWT_SECRET: randomBytes(30).toString('base64url'), // 40 random characters
-      },
+      env: productionEnv(database.url),
     });
   });
   afterAll(async () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
 import {
   etag,
@@ -13,7 +12,7 @@ import {
   UUID,
 } from './support/envelope';
 import { auditEvents, client, createProjectTask, createRoleOrg, RoleOrg } from './support/pt-helpers';
-import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
+import { createTestApp, createTestDatabase, productionEnv, TestApp } from './support/test-app';
 import { bearer, SignedInUser } from './support/users';
 import { ReceivedHook, sleep, verified, WebhookReceiver } from './support/webhook-receiver';
 
@@ -706,6 +705,39 @@ describe('webhooks (§19)', () => {
   });
 });
 
+/**
+ * A webhook accepted for a public address whose stored URL then points at the loopback receiver
+ * (as if saved while allowed, or while its name resolved elsewhere) is pinged: its first attempt,
+ * once recorded — never sent to the receiver.
+ */
+async function pingOnceMadePrivate(
+  t: TestApp,
+  org: RoleOrg,
+  receiver: WebhookReceiver,
+  created: Response,
+  path: string,
+): Promise<DeliveryBody> {
+  const webhook = expectData<WebhookBody>(created, 201);
+  await t.dataSource.query('UPDATE webhooks SET url = $2 WHERE id = $1', [
+    webhook.id,
+    `${receiver.url}${path}`.replace('http:', 'https:'),
+  ]);
+  const delivery = expectData<DeliveryBody>(
+    await client(t, org.users.admin).post(`${webhookUrl(webhook.id)}/ping`, {}),
+    202,
+  );
+  let log: DeliveryBody | undefined;
+  for (let i = 0; i < 50 && !log?.attempts; i++) {
+    await sleep(100);
+    log = expectItems<DeliveryBody>(await client(t, org.users.admin).get(deliveriesUrl(webhook.id))).find(
+      (d) => d.id === delivery.id,
+    );
+  }
+  expect(log).toMatchObject({ attempts: 1, lastStatusCode: null });
+  expect(receiver.received).toEqual([]);
+  return log!;
+}
+
 // ---------------------------------------------------------------------------------------------
 describe('webhook targets with WEBHOOK_ALLOW_PRIVATE_TARGETS=false (the production default)', () => {
   let t: TestApp;
@@ -783,31 +815,9 @@ describe('webhook targets with WEBHOOK_ALLOW_PRIVATE_TARGETS=false (the producti
   });
 
   it('checked again at delivery: a stored URL now private is not contacted; the attempt says why', async () => {
-    const webhook = expectData<WebhookBody>(await create('https://93.184.216.34/hook'), 201);
-    // As if it had been saved while allowed (or while its name resolved elsewhere).
-    await t.dataSource.query('UPDATE webhooks SET url = $2 WHERE id = $1', [
-      webhook.id,
-      `${receiver.url}/strict`.replace('http:', 'https:'),
-    ]);
-    const delivery = expectData<DeliveryBody>(
-      await client(t, org.users.admin).post(`${webhookUrl(webhook.id)}/ping`, {}),
-      202,
-    );
-    let log: DeliveryBody | undefined;
-    for (let i = 0; i < 50 && !log?.attempts; i++) {
-      await sleep(100);
-      log = expectItems<DeliveryBody>(await client(t, org.users.admin).get(deliveriesUrl(webhook.id))).find(
-        (d) => d.id === delivery.id,
-      );
-    }
-    expect(log).toMatchObject({
-      attempts: 1,
-      status: 'pending',
-      lastStatusCode: null,
-      lastError: 'target refused: private address',
-    });
-    expect(log!.nextAttemptAt).toMatch(ISO_UTC);
-    expect(receiver.received).toEqual([]);
+    const log = await pingOnceMadePrivate(t, org, receiver, await create('https://93.184.216.34/hook'), '/strict');
+    expect(log).toMatchObject({ status: 'pending', lastError: 'target refused: private address' });
+    expect(log.nextAttemptAt).toMatch(ISO_UTC);
   });
 });
 
@@ -824,14 +834,7 @@ describe('webhook targets in production (NODE_ENV=production, WEBHOOK_ALLOW_PRIV
     // What production requires, and nothing about webhook targets: the default is the parsed one.
     t = await createTestApp({
       databaseUrl: database.url,
-      env: {
-        NODE_ENV: 'production',
-        DATABASE_URL: database.url,
-        SMTP_URL: 'smtp://127.0.0.1:9',
-        APP_URL: 'https://tasklane.example.com',
-        JWT_SECRET: randomBytes(30).toString('base64url'),
-        JOB_POLL_INTERVAL_MS: '500',
-      },
+      env: productionEnv(database.url, { JOB_POLL_INTERVAL_MS: '500' }),
     });
     org = await createRoleOrg(t, 'Production Hook Org');
   });
@@ -880,23 +883,7 @@ describe('webhook targets in production (NODE_ENV=production, WEBHOOK_ALLOW_PRIV
   });
 
   it('checked again at delivery: a stored loopback URL is not contacted', async () => {
-    const webhook = expectData<WebhookBody>(await create('https://93.184.216.34/hook'), 201);
-    await t.dataSource.query('UPDATE webhooks SET url = $2 WHERE id = $1', [
-      webhook.id,
-      `${receiver.url}/prod`.replace('http:', 'https:'),
-    ]);
-    const delivery = expectData<DeliveryBody>(
-      await client(t, org.users.admin).post(`${webhookUrl(webhook.id)}/ping`, {}),
-      202,
-    );
-    let log: DeliveryBody | undefined;
-    for (let i = 0; i < 50 && !log?.attempts; i++) {
-      await sleep(100);
-      log = expectItems<DeliveryBody>(await client(t, org.users.admin).get(deliveriesUrl(webhook.id))).find(
-        (d) => d.id === delivery.id,
-      );
-    }
-    expect(log).toMatchObject({ attempts: 1, lastStatusCode: null, lastError: 'target refused: private address' });
-    expect(receiver.received).toEqual([]);
+    const log = await pingOnceMadePrivate(t, org, receiver, await create('https://93.184.216.34/hook'), '/prod');
+    expect(log).toMatchObject({ lastError: 'target refused: private address' });
   });
 });

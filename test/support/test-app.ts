@@ -76,6 +76,21 @@ async function onAdminDatabase<T>(work: (client: Client) => Promise<T>): Promise
   }
 }
 
+/**
+ * What production requires of the environment, and nothing more (a random JWT secret of 40
+ * characters), for an app on `databaseUrl` that should run as deployed (`extra` on top).
+ */
+export function productionEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    SMTP_URL: 'smtp://127.0.0.1:9',
+    APP_URL: 'https://tasklane.example.com',
+    JWT_SECRET: randomBytes(30).toString('base64url'),
+    ...extra,
+  };
+}
+
 /** A fresh, empty database for one test file. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `tasklane_test_${randomBytes(6).toString('hex')}`;
