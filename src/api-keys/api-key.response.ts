@@ -3,6 +3,7 @@ import { API_KEY_ROLES, ApiKeyRole } from '../common/auth/auth-user';
 import { API_KEY_TOKEN, API_KEY_TOKEN_EXAMPLE } from './api-key-token';
 import type { ApiKeyRow } from './api-keys.repository';
 import { STRING_PATTERNS } from '../common/swagger/string-formats';
+import { NullableInstantProperty } from '../common/swagger/instant-property';
 
 export class ApiKeyResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36, example: '9c4e2a7b-5d1f-4c3a-8b6e-2f0d9a1c7e54' })
@@ -39,34 +40,13 @@ export class ApiKeyResponse {
   @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({
-    type: 'string',
-    format: 'date-time',
-    maxLength: 30,
-    nullable: true,
-    example: '2027-11-23T10:00:00.000Z',
-    description: 'Null: never expires',
-  })
+  @NullableInstantProperty('Null: never expires', '2027-11-23T10:00:00.000Z')
   expiresAt: string | null;
 
-  @ApiProperty({
-    type: 'string',
-    format: 'date-time',
-    maxLength: 30,
-    nullable: true,
-    example: '2026-11-24T08:15:03.000Z',
-    description: 'Roughly: uses are written every 30 s by each instance',
-  })
+  @NullableInstantProperty('Roughly: uses are written every 30 s by each instance', '2026-11-24T08:15:03.000Z')
   lastUsedAt: string | null;
 
-  @ApiProperty({
-    type: 'string',
-    format: 'date-time',
-    maxLength: 30,
-    nullable: true,
-    example: null,
-    description: 'Null unless revoked',
-  })
+  @NullableInstantProperty('Null unless revoked', null)
   revokedAt: string | null;
 
   static from(row: ApiKeyRow, lastUse?: Date): ApiKeyResponse {

@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ORG_ROLES, OrgRole } from '../access/org-roles';
 import { INVITATION_STATUSES, InvitationPreviewRow, InvitationRow, InvitationStatus } from './invitations.repository';
 import { STRING_PATTERNS } from '../common/swagger/string-formats';
+import { NullableInstantProperty } from '../common/swagger/instant-property';
 
 export class InvitationResponse {
   @ApiProperty({ format: 'uuid', maxLength: 36, example: '3b9d6f2e-8c41-4a7e-9f05-6d2c1e8a4b70' })
@@ -45,14 +46,7 @@ export class InvitationResponse {
   @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({
-    type: 'string',
-    format: 'date-time',
-    maxLength: 30,
-    nullable: true,
-    example: null,
-    description: 'Null unless accepted',
-  })
+  @NullableInstantProperty('Null unless accepted', null)
   acceptedAt: string | null;
 
   static from(row: InvitationRow): InvitationResponse {

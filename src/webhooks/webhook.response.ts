@@ -5,6 +5,7 @@ import { DELIVERY_STATUSES, DeliveryStatus } from './webhook-delivery.entity';
 import { MAX_WEBHOOK_URL_LENGTH } from './webhook-target';
 import type { DeliveryRow, WebhookRow } from './webhooks.repository';
 import { STRING_PATTERNS } from '../common/swagger/string-formats';
+import { NullableInstantProperty } from '../common/swagger/instant-property';
 
 export class WebhookResponse extends VersionedResponse {
   // VersionedResponse's fields again, with a webhook's examples (it gives none).
@@ -123,14 +124,10 @@ export class WebhookDeliveryResponse {
   })
   lastError: string | null;
 
-  @ApiProperty({
-    type: 'string',
-    format: 'date-time',
-    maxLength: 30,
-    nullable: true,
-    example: '2026-11-23T10:00:40.000Z',
-    description: 'When the next attempt is due (the first: at creation; null once settled)',
-  })
+  @NullableInstantProperty(
+    'When the next attempt is due (the first: at creation; null once settled)',
+    '2026-11-23T10:00:40.000Z',
+  )
   nextAttemptAt: string | null;
 
   @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
