@@ -6,7 +6,7 @@ describe('the log format', () => {
   it.each([
     // NODE_ENV, LOG_FORMAT, stdout a TTY, format
     ['development', 'auto', true, 'pretty'],
-    ['test', 'auto', true, 'pretty'],
+    ['test', 'auto', true, 'json'],
     ['development', 'auto', false, 'json'],
     ['test', 'auto', false, 'json'],
     ['production', 'auto', true, 'json'],

@@ -6,12 +6,13 @@ export type LogFormat = 'json' | 'pretty';
 /**
  * How the process writes its logs. JSON lines (one object a line, what log collectors read)
  * everywhere but a developer's terminal: with LOG_FORMAT=auto (the default), pretty-printed
- * when stdout is a TTY outside production. LOG_FORMAT=json or pretty decides instead
+ * when stdout is a TTY in development (NODE_ENV unset or `development`); a test run or
+ * production writes JSON. LOG_FORMAT=json or pretty decides instead
  * (pretty is refused in production by the environment schema).
  */
 export function chooseLogFormat(env: Pick<Environment, 'NODE_ENV' | 'LOG_FORMAT'>, stdoutIsTty: boolean): LogFormat {
   if (env.LOG_FORMAT !== 'auto') return env.LOG_FORMAT;
-  return stdoutIsTty && env.NODE_ENV !== 'production' ? 'pretty' : 'json';
+  return stdoutIsTty && env.NODE_ENV === 'development' ? 'pretty' : 'json';
 }
 
 type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
