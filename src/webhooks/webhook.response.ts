@@ -8,19 +8,6 @@ import { STRING_PATTERNS } from '../common/swagger/string-formats';
 import { NullableInstantProperty } from '../common/swagger/instant-property';
 
 export class WebhookResponse extends VersionedResponse {
-  // VersionedResponse's fields again, with a webhook's examples (it gives none).
-  @ApiProperty({ format: 'uuid', maxLength: 36, example: '2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13' })
-  override id: string;
-
-  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
-  override createdAt: string;
-
-  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
-  override updatedAt: string;
-
-  @ApiProperty({ minimum: 1, example: 1, description: 'Increases with every change; the ETag is built from it' })
-  override version: number;
-
   @ApiProperty({ format: 'uuid', maxLength: 36, example: '5a7c9e1b-2d4f-4b6a-8c0e-1f3a5b7d9e2c' })
   orgId: string;
 

@@ -998,13 +998,25 @@ export interface components {
     /** @enum {string} */
     UserSort: 'createdAt' | '-createdAt' | 'name' | '-name';
     UserResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13
+       */
       id: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       updatedAt: string;
-      /** @description Increases with every change; the ETag is built from it */
+      /**
+       * @description Increases with every change; the ETag is built from it
+       * @example 1
+       */
       version: number;
       /**
        * Format: email
@@ -1255,13 +1267,25 @@ export interface components {
       slug?: string;
     };
     OrgResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13
+       */
       id: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       updatedAt: string;
-      /** @description Increases with every change; the ETag is built from it */
+      /**
+       * @description Increases with every change; the ETag is built from it
+       * @example 1
+       */
       version: number;
       /** @example Acme Inc. */
       name: string;
@@ -1575,13 +1599,25 @@ export interface components {
     /** @enum {string} */
     ProjectSort: 'createdAt' | '-createdAt' | 'name' | '-name' | 'key' | '-key';
     ProjectResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13
+       */
       id: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       updatedAt: string;
-      /** @description Increases with every change; the ETag is built from it */
+      /**
+       * @description Increases with every change; the ETag is built from it
+       * @example 1
+       */
       version: number;
       /** Format: uuid */
       orgId: string;
@@ -1642,13 +1678,25 @@ export interface components {
     /** @enum {string} */
     TaskPriority: 'low' | 'medium' | 'high' | 'urgent';
     TaskResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13
+       */
       id: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       updatedAt: string;
-      /** @description Increases with every change; the ETag is built from it */
+      /**
+       * @description Increases with every change; the ETag is built from it
+       * @example 1
+       */
       version: number;
       /** Format: uuid */
       projectId: string;
@@ -1744,13 +1792,25 @@ export interface components {
     /** @enum {string} */
     CommentSort: 'createdAt' | '-createdAt';
     CommentResponse: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13
+       */
       id: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @example 2026-11-23T10:00:00.000Z
+       */
       updatedAt: string;
-      /** @description Increases with every change; the ETag is built from it */
+      /**
+       * @description Increases with every change; the ETag is built from it
+       * @example 1
+       */
       version: number;
       /** Format: uuid */
       taskId: string;

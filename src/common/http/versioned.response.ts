@@ -2,16 +2,16 @@ import { ApiProperty } from '@nestjs/swagger';
 
 /** What every editable resource shows: its id, timestamps and `version` (the ETag). */
 export abstract class VersionedResponse {
-  @ApiProperty({ format: 'uuid', maxLength: 36 })
+  @ApiProperty({ format: 'uuid', maxLength: 36, example: '2d8f6b4a-7e1c-4f3b-9a5d-8c0e2b4f6a13' })
   id: string;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
   createdAt: string;
 
-  @ApiProperty({ format: 'date-time', maxLength: 30 })
+  @ApiProperty({ format: 'date-time', maxLength: 30, example: '2026-11-23T10:00:00.000Z' })
   updatedAt: string;
 
-  @ApiProperty({ minimum: 1, description: 'Increases with every change; the ETag is built from it' })
+  @ApiProperty({ minimum: 1, example: 1, description: 'Increases with every change; the ETag is built from it' })
   version: number;
 }
 
