@@ -77,6 +77,8 @@ if (!available) console.warn(`Swagger UI browser tests skipped: no Chromium at $
     // Try it out stays on once turned on (its button then reads Cancel)
     await block.locator('button.try-out__btn').first().waitFor();
     const tryOut = block.locator('button.try-out__btn:not(.cancel):not(.reset)');
+    // The block renders its body after the click: wait for its Try-it-out (or Cancel) button first.
+    await block.locator('button.try-out__btn').first().waitFor();
     if (await tryOut.count()) await tryOut.click();
     for (const [name, value] of Object.entries(params)) {
       await block.locator(`tr[data-param-name="${name}"] input`).fill(value);
@@ -98,6 +100,8 @@ if (!available) console.warn(`Swagger UI browser tests skipped: no Chromium at $
     const block = operationBlock(method, path);
     await block.locator('.opblock-summary').click();
     const tryOut = block.locator('button.try-out__btn:not(.cancel):not(.reset)');
+    // The block renders its body after the click: wait for its Try-it-out (or Cancel) button first.
+    await block.locator('button.try-out__btn').first().waitFor();
     if (await tryOut.count()) await tryOut.click();
     for (const [name, value] of Object.entries(params)) {
       await block.locator(`tr[data-param-name="${name}"] input`).fill(value);
