@@ -15,6 +15,7 @@ import { MAIL_RETRY_DELAY_MAX_SECONDS } from '../src/mail/mailer';
 import { CapturedMail, MailCapture } from './support/mail-capture';
 import { auditRows } from './support/orgs-helpers';
 import { client, createRoleOrg, RoleOrg } from './support/pt-helpers';
+import { refuseAtCommit } from './support/commit-failure';
 import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
 import { bearer, registerUser, SignedInUser, uniqueEmail } from './support/users';
 
@@ -539,15 +540,7 @@ describe('invitations (§16)', () => {
 
     it('sends nothing for a change that rolled back', async () => {
       // A deferred check fails the invitation's transaction at COMMIT, after its mail was queued.
-      await t.dataSource.query(`
-        CREATE FUNCTION test_refuse_rollback_invitee() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.email LIKE 'rollback-%' THEN RAISE EXCEPTION 'refused by the test'; END IF;
-          RETURN NEW;
-        END $$`);
-      await t.dataSource.query(`
-        CREATE CONSTRAINT TRIGGER test_refuse_rollback_invitee AFTER INSERT ON invitations
-          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_rollback_invitee()`);
+      const allowCommits = await refuseAtCommit(t.dataSource, 'invitations', 'email');
       try {
         const email = uniqueEmail('rollback');
         expectError(await invite(org.users.admin, { email, role: 'viewer' }), 500, 'INTERNAL');
@@ -559,8 +552,7 @@ describe('invitations (§16)', () => {
         const rows = await t.dataSource.query('SELECT count(*)::int AS n FROM invitations WHERE email = $1', [email]);
         expect(rows[0].n).toBe(0);
       } finally {
-        await t.dataSource.query('DROP TRIGGER test_refuse_rollback_invitee ON invitations');
-        await t.dataSource.query('DROP FUNCTION test_refuse_rollback_invitee()');
+        await allowCommits();
       }
     });
 

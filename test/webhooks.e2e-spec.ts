@@ -12,6 +12,7 @@ import {
   UUID,
 } from './support/envelope';
 import { auditEvents, client, createProjectTask, createRoleOrg, RoleOrg } from './support/pt-helpers';
+import { refuseAtCommit } from './support/commit-failure';
 import { createTestApp, createTestDatabase, productionEnv, TestApp } from './support/test-app';
 import { bearer, SignedInUser } from './support/users';
 import { ReceivedHook, sleep, verified, WebhookReceiver } from './support/webhook-receiver';
@@ -508,15 +509,7 @@ describe('webhooks (§19)', () => {
     it('a change that rolls back at COMMIT (after its event was recorded) leaves no event and sends nothing', async () => {
       // A deferred check fails the task's transaction at COMMIT: after the audit record, and so
       // after the webhook event, its delivery and the delivery's job were written in it.
-      await t.dataSource.query(`
-        CREATE FUNCTION test_refuse_rollback_task() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.title LIKE 'rollback-%' THEN RAISE EXCEPTION 'refused by the test'; END IF;
-          RETURN NEW;
-        END $$`);
-      await t.dataSource.query(`
-        CREATE CONSTRAINT TRIGGER test_refuse_rollback_task AFTER INSERT ON tasks
-          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_rollback_task()`);
+      const allowCommits = await refuseAtCommit(t.dataSource, 'tasks', 'title');
       try {
         const webhook = await createWebhook({ url: `${receiver.url}/rolledback`, events: ['task.created'] });
         const title = `rollback-${Date.now()}`;
@@ -559,8 +552,7 @@ describe('webhooks (§19)', () => {
         expect(await eventsOf(control)).toBe(1);
         expect(await deliveriesOfWebhook()).toBe(1);
       } finally {
-        await t.dataSource.query('DROP TRIGGER test_refuse_rollback_task ON tasks');
-        await t.dataSource.query('DROP FUNCTION test_refuse_rollback_task()');
+        await allowCommits();
       }
     });
 
